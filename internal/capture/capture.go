@@ -1,0 +1,233 @@
+// Package capture holds the http.Handler that every ingress serves: it bounds the body, records
+// the request in the log before anything else happens, forwards it to the target, records the
+// attempt, answers the sender and publishes events.
+package capture
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hookctl/hookctl/internal/forward"
+	"github.com/hookctl/hookctl/internal/rawhead"
+	"github.com/hookctl/hookctl/internal/webhook"
+)
+
+// DefaultMaxBody is the body size limit when Config.MaxBody is zero.
+const DefaultMaxBody = 25 << 20
+
+// RequestIDHeader carries the request's id in the log on every response from the ingress.
+const RequestIDHeader = "X-Hookctl-Request-Id"
+
+// Recorder is the part of the log the handler writes to. Both methods return once the row is
+// committed, and set the row's ID.
+type Recorder interface {
+	AddRequest(ctx context.Context, r *webhook.Request) error
+	AddAttempt(ctx context.Context, a *webhook.Attempt) error
+}
+
+// Config configures a Handler. Zero values get sensible defaults.
+type Config struct {
+	// Log records requests and attempts. Required.
+	Log Recorder
+	// Forwarder sends requests to Target. nil means a forward.New with default settings.
+	Forwarder *forward.Forwarder
+	// Target is where requests are forwarded; nil means record only and answer Status.
+	Target *url.URL
+	// Status is the status answered when there is no target. 0 means 200.
+	Status int
+	// MaxBody is the largest body accepted, in bytes. 0 means DefaultMaxBody.
+	MaxBody int64
+	// Ingress names the ingress in recorded requests. "" means webhook.IngressLocal.
+	Ingress string
+	// Notify receives an event for every recorded request and finished attempt. It is called on
+	// the request's goroutine and must not block. nil means no events.
+	Notify func(webhook.Event)
+	// Logger receives diagnostics. nil means discard.
+	Logger *slog.Logger
+	// Now returns the current time. nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler is the capture handler. Create it with New.
+type Handler struct {
+	cfg Config
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns a Handler configured by cfg.
+func New(cfg Config) *Handler {
+	if cfg.Forwarder == nil {
+		cfg.Forwarder = forward.New(forward.Config{})
+	}
+	if cfg.Status == 0 {
+		cfg.Status = http.StatusOK
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Ingress == "" {
+		cfg.Ingress = webhook.IngressLocal
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func(webhook.Event) {}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{cfg: cfg}
+}
+
+// ServeHTTP records r, then forwards it or answers it.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := h.request(r)
+	// The log write and the forward must finish even if the sender goes away: the sender
+	// cannot take back a webhook it has sent.
+	ctx := context.WithoutCancel(r.Context())
+
+	if rejected, status := h.readBody(r, rec); rejected != "" {
+		rec.Rejected = rejected
+		if err := h.record(ctx, w, rec); err != nil {
+			return
+		}
+		w.Header().Set("Connection", "close")
+		http.Error(w, "hookctl: "+rejected, status)
+		return
+	}
+	if err := h.record(ctx, w, rec); err != nil {
+		return
+	}
+	if h.cfg.Target == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(h.cfg.Status)
+		fmt.Fprintf(w, "{\"received\":true,\"id\":%d}\n", rec.ID)
+		return
+	}
+	h.forward(ctx, w, rec)
+}
+
+// request builds the log row for r from what has been read so far: everything but the body.
+func (h *Handler) request(r *http.Request) *webhook.Request {
+	headers, ok := rawhead.Headers(r)
+	if !ok {
+		headers = append(webhook.Headers{{Name: "Host", Value: r.Host}}, webhook.FromHTTP(r.Header)...)
+	}
+	return &webhook.Request{
+		ReceivedAt: h.cfg.Now().UTC(),
+		Method:     r.Method,
+		URI:        r.RequestURI,
+		Proto:      r.Proto,
+		Host:       r.Host,
+		Header:     headers,
+		RemoteAddr: r.RemoteAddr,
+		Ingress:    h.cfg.Ingress,
+		Signature:  webhook.SignatureUnchecked,
+	}
+}
+
+// readBody reads r's body into rec, up to the limit. It returns a rejection reason and the
+// status to answer with when the body cannot be accepted.
+func (h *Handler) readBody(r *http.Request, rec *webhook.Request) (string, int) {
+	limit := h.cfg.MaxBody
+	tooBig := func(size int64) (string, int) {
+		rec.Body, rec.BodySize = nil, size
+		return fmt.Sprintf("request body of %s exceeds the %s limit (raise it with --max-body)",
+			sizeText(size, r.ContentLength < 0), FormatSize(limit)), http.StatusRequestEntityTooLarge
+	}
+	if r.ContentLength > limit {
+		return tooBig(r.ContentLength)
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+	if n > limit {
+		return tooBig(n)
+	}
+	rec.Body, rec.BodySize = buf.Bytes(), n
+	if err != nil {
+		rec.Body = nil
+		return "request body could not be read: " + err.Error(), http.StatusBadRequest
+	}
+	return "", 0
+}
+
+func sizeText(n int64, atLeast bool) string {
+	if atLeast {
+		return "more than " + FormatSize(n-1)
+	}
+	return FormatSize(n)
+}
+
+// record commits rec to the log. If that fails, it answers 503 so that the sender retries.
+func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhook.Request) error {
+	if err := h.cfg.Log.AddRequest(ctx, rec); err != nil {
+		h.cfg.Logger.Error("record request", "method", rec.Method, "uri", rec.URI, "err", err)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "hookctl: could not record the request: "+err.Error(), http.StatusServiceUnavailable)
+		return err
+	}
+	w.Header().Set(RequestIDHeader, strconv.FormatInt(rec.ID, 10))
+	h.cfg.Notify(webhook.Event{Kind: webhook.EventRequest, Request: rec})
+	return nil
+}
+
+// forward sends rec to the target, records the attempt and answers the sender with the
+// target's response.
+func (h *Handler) forward(ctx context.Context, w http.ResponseWriter, rec *webhook.Request) {
+	target := forward.JoinURI(h.cfg.Target, rec.URI)
+	res := h.cfg.Forwarder.Send(ctx, rec, target, webhook.KindForward)
+	if res.Rest != nil {
+		// A response longer than the recording cap: stream it, then record.
+		h.writeHead(w, res)
+		w.Write(res.Attempt.Body)
+		res.Finish(w)
+		h.recordAttempt(ctx, rec, &res.Attempt)
+		return
+	}
+	h.recordAttempt(ctx, rec, &res.Attempt)
+	switch res.Failure {
+	case forward.FailureNone:
+		h.writeHead(w, res)
+		w.Write(res.Attempt.Body)
+	case forward.FailureTimeout:
+		http.Error(w, "hookctl: "+res.Attempt.Error, http.StatusGatewayTimeout)
+	default:
+		http.Error(w, "hookctl: "+res.Attempt.Error, http.StatusBadGateway)
+	}
+}
+
+func (h *Handler) recordAttempt(ctx context.Context, rec *webhook.Request, a *webhook.Attempt) {
+	if err := h.cfg.Log.AddAttempt(ctx, a); err != nil {
+		h.cfg.Logger.Error("record attempt", "request_id", a.RequestID, "err", err)
+	}
+	h.cfg.Notify(webhook.Event{Kind: webhook.EventAttempt, Request: rec, Attempt: a})
+}
+
+// hopResponseHeaders are not passed back to the sender.
+var hopResponseHeaders = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true,
+}
+
+func (h *Handler) writeHead(w http.ResponseWriter, res *forward.Result) {
+	dst := w.Header()
+	for k, vv := range res.Response.Header {
+		if hopResponseHeaders[k] {
+			continue
+		}
+		dst[k] = vv
+	}
+	w.WriteHeader(res.Response.StatusCode)
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookctl/hookctl/internal/webhook"
+)
+
+// The JSON shapes below are a contract (see docs/commands.md): field names do not change.
+
+// summaryJSON is one row of `requests list --json`, and the common part of `requests show --json`.
+type summaryJSON struct {
+	ID         int64   `json:"id"`
+	ReceivedAt string  `json:"received_at"`
+	Method     string  `json:"method"`
+	Path       string  `json:"path"`
+	Provider   string  `json:"provider"`
+	EventType  string  `json:"event_type"`
+	Signature  string  `json:"signature"`
+	BodySize   int64   `json:"body_size"`
+	Status     int     `json:"status"`
+	DurationMS float64 `json:"duration_ms"`
+	Error      string  `json:"error"`
+	Rejected   bool    `json:"rejected"`
+}
+
+// detailJSON is the output of `requests show --json`.
+type detailJSON struct {
+	summaryJSON
+	Host            string        `json:"host"`
+	RemoteAddr      string        `json:"remote_addr"`
+	Proto           string        `json:"proto"`
+	Ingress         string        `json:"ingress"`
+	SignatureReason string        `json:"signature_reason"`
+	Headers         orderedHeader `json:"headers"`
+	Body            *string       `json:"body,omitempty"`
+	BodyBase64      *string       `json:"body_base64,omitempty"`
+	Attempts        []attemptJSON `json:"attempts"`
+}
+
+// attemptJSON is one attempt in `requests show --json`, and the attempt event of `listen --json`.
+type attemptJSON struct {
+	ID                 int64         `json:"id"`
+	RequestID          int64         `json:"request_id"`
+	Kind               string        `json:"kind"`
+	Target             string        `json:"target"`
+	StartedAt          string        `json:"started_at"`
+	Status             int           `json:"status"`
+	DurationMS         float64       `json:"duration_ms"`
+	Error              string        `json:"error"`
+	ResponseHeaders    orderedHeader `json:"response_headers"`
+	ResponseBody       *string       `json:"response_body,omitempty"`
+	ResponseBodyBase64 *string       `json:"response_body_base64,omitempty"`
+	ResponseBodySize   int64         `json:"response_body_size"`
+}
+
+func timeJSON(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func msJSON(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
+}
+
+func summaryOf(s webhook.Summary) summaryJSON {
+	j := summaryJSON{
+		ID: s.ID, ReceivedAt: timeJSON(s.ReceivedAt), Method: s.Method, Path: s.URI,
+		Provider: s.Provider, EventType: s.EventType, Signature: s.Signature, BodySize: s.BodySize,
+		Status: s.Status, DurationMS: msJSON(s.Duration), Error: s.Error,
+	}
+	if s.Rejected != "" {
+		j.Rejected = true
+		j.Error = "rejected: " + s.Rejected
+	}
+	if j.Signature == "" {
+		j.Signature = webhook.SignatureUnchecked
+	}
+	return j
+}
+
+func detailOf(r *webhook.Request, attempts []webhook.Attempt) detailJSON {
+	var last *webhook.Attempt
+	if len(attempts) > 0 {
+		last = &attempts[len(attempts)-1]
+	}
+	d := detailJSON{
+		summaryJSON: summaryOf(webhook.Summarize(r, last, len(attempts))),
+		Host:        r.Host, RemoteAddr: r.RemoteAddr, Proto: r.Proto, Ingress: r.Ingress,
+		SignatureReason: r.SignatureReason,
+		Headers:         orderedHeader(r.Header),
+		Attempts:        make([]attemptJSON, 0, len(attempts)),
+	}
+	d.Body, d.BodyBase64 = bodyJSON(r.Body)
+	for i := range attempts {
+		d.Attempts = append(d.Attempts, attemptOf(&attempts[i]))
+	}
+	return d
+}
+
+func attemptOf(a *webhook.Attempt) attemptJSON {
+	j := attemptJSON{
+		ID: a.ID, RequestID: a.RequestID, Kind: string(a.Kind), Target: a.Target,
+		StartedAt: timeJSON(a.StartedAt), Status: a.Status, DurationMS: msJSON(a.Duration),
+		Error: a.Error, ResponseHeaders: orderedHeader(a.Header), ResponseBodySize: a.BodySize,
+	}
+	j.ResponseBody, j.ResponseBodyBase64 = bodyJSON(a.Body)
+	return j
+}
+
+// bodyJSON returns the body as a string when it is valid UTF-8, and as base64 otherwise.
+func bodyJSON(b []byte) (text, b64 *string) {
+	if utf8.Valid(b) {
+		s := string(b)
+		return &s, nil
+	}
+	s := base64.StdEncoding.EncodeToString(b)
+	return nil, &s
+}
+
+// orderedHeader marshals as an object of arrays whose keys keep the order in which each name
+// first appeared, spelled as received.
+type orderedHeader webhook.Headers
+
+// MarshalJSON implements json.Marshaler.
+func (h orderedHeader) MarshalJSON() ([]byte, error) {
+	var names []string
+	values := map[string][]string{}
+	for _, f := range h {
+		if _, ok := values[f.Name]; !ok {
+			names = append(names, f.Name)
+		}
+		values[f.Name] = append(values[f.Name], f.Value)
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, name := range names {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(values[name])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/hookctl/hookctl/internal/webhook"
+)
+
+// printer writes listen's events to out on its own goroutine, one line per request (or one
+// JSON object per request and per attempt), so request goroutines never wait on the terminal
+// unless it falls thousands of lines behind.
+type printer struct {
+	out       io.Writer
+	json      bool
+	color     bool
+	forwarded bool // a target is set: a request's line waits for its attempt
+	status    int  // the status answered when there is no target
+	events    chan webhook.Event
+	done      sync.WaitGroup
+}
+
+func newPrinter(out io.Writer, asJSON, color, forwarded bool, status int) *printer {
+	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, status: status, events: make(chan webhook.Event, 4096)}
+	p.done.Go(func() {
+		for ev := range p.events {
+			p.print(ev)
+		}
+	})
+	return p
+}
+
+// Notify queues ev for printing; it is capture.Config.Notify.
+func (p *printer) Notify(ev webhook.Event) { p.events <- ev }
+
+// Close prints what is queued and stops the printer.
+func (p *printer) Close() {
+	close(p.events)
+	p.done.Wait()
+}
+
+// readyJSON is the first line of `listen --json`.
+type readyJSON struct {
+	Event     string `json:"event"`
+	Ingress   string `json:"ingress"`
+	PublicURL string `json:"public_url"`
+	Target    string `json:"target"`
+	DB        string `json:"db"`
+}
+
+type requestEventJSON struct {
+	Event string `json:"event"`
+	summaryJSON
+	Host       string `json:"host"`
+	RemoteAddr string `json:"remote_addr"`
+}
+
+type attemptEventJSON struct {
+	Event  string `json:"event"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	attemptJSON
+}
+
+func (p *printer) writeJSON(v any) {
+	b, _ := json.Marshal(v)
+	p.out.Write(append(b, '\n'))
+}
+
+func (p *printer) print(ev webhook.Event) {
+	r := ev.Request
+	if p.json {
+		switch ev.Kind {
+		case webhook.EventRequest:
+			p.writeJSON(requestEventJSON{Event: "request", summaryJSON: summaryOf(webhook.Summarize(r, nil, 0)), Host: r.Host, RemoteAddr: r.RemoteAddr})
+		case webhook.EventAttempt:
+			a := attemptOf(ev.Attempt)
+			a.ResponseHeaders, a.ResponseBody, a.ResponseBodyBase64 = nil, nil, nil
+			p.writeJSON(attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: a})
+		}
+		return
+	}
+	s := webhook.Summarize(r, ev.Attempt, 0)
+	switch {
+	case ev.Kind == webhook.EventAttempt:
+	case r.Rejected != "":
+	case !p.forwarded:
+		s.Status = p.status
+	default:
+		return // printed with its attempt
+	}
+	line := fmt.Sprintf("%s  %-5d %-7s %s -> %s", r.ReceivedAt.Local().Format("15:04:05"), r.ID, r.Method,
+		truncate(r.URI, 80), statusText(s, p.color))
+	if ev.Attempt != nil {
+		line += "  " + durationText(s.Duration)
+		if s.Error != "" {
+			line += "  " + s.Error
+		}
+	}
+	if r.Rejected != "" {
+		line += "  " + r.Rejected
+	}
+	fmt.Fprintln(p.out, line)
+}

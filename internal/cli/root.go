@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookctl/hookctl/internal/build"
+	"github.com/hookctl/hookctl/internal/store"
+)
+
+// globals holds the persistent flags and what every command shares.
+type globals struct {
+	env     *Env
+	db      string
+	noColor bool
+	debug   bool
+}
+
+func newRootCmd(env *Env) *cobra.Command {
+	g := &globals{env: env}
+	cmd := &cobra.Command{
+		Use:   "hookctl",
+		Short: "Record, forward, inspect and replay webhooks",
+		Long: `hookctl gives webhook senders a URL, records every request in a local SQLite log,
+forwards it byte for byte to your server, and lets you inspect and replay it.
+
+Start with:  hookctl listen --forward-to localhost:3000`,
+		Version:       build.Current().Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.SetVersionTemplate("hookctl {{.Version}}\n")
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&g.db, "db", "", "path of the request log (env HOOKCTL_DB; default $XDG_DATA_HOME/hookctl/hookctl.db)")
+	pf.BoolVar(&g.noColor, "no-color", false, "disable colour output (also NO_COLOR)")
+	pf.BoolVar(&g.debug, "debug", false, "write debug diagnostics to stderr")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+	})
+	cmd.AddCommand(
+		newListenCmd(g),
+		newRequestsCmd(g),
+		newReplayCmd(g),
+		newVersionCmd(g),
+	)
+	return cmd
+}
+
+// logger returns the diagnostics logger for a command.
+func (g *globals) logger() *slog.Logger {
+	return newLogger(g.env.ErrOut, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != "")
+}
+
+// dbPath resolves the log path: --db, then HOOKCTL_DB, then the XDG data directory.
+func (g *globals) dbPath() (string, error) {
+	if g.db != "" {
+		return g.db, nil
+	}
+	if p := g.env.Getenv("HOOKCTL_DB"); p != "" {
+		return p, nil
+	}
+	if d := g.env.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "hookctl", "hookctl.db"), nil
+	}
+	home := g.env.Getenv("HOME")
+	if home == "" {
+		return "", errors.New("cannot find the log: HOME is not set (use --db or HOOKCTL_DB)")
+	}
+	return filepath.Join(home, ".local", "share", "hookctl", "hookctl.db"), nil
+}
+
+// openLog opens the request log.
+func (g *globals) openLog(ctx context.Context, readOnly bool) (*store.Store, error) {
+	path, err := g.dbPath()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Config{Path: path, Logger: g.logger(), ReadOnly: readOnly})
+}
+
+// explain turns a lookup failure into a message that says what to do.
+func explain(err error, id int64, db *store.Store) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no request with id %d in %s (see 'hookctl requests list')", id, db.Path())
+	}
+	return err
+}
+
+// color reports whether output may be coloured.
+func (g *globals) color() bool {
+	return g.env.OutIsTTY && !g.noColor && g.env.Getenv("NO_COLOR") == ""
+}

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/hookctl/hookctl/internal/webhook"
+)
+
+// defaultListLimit is the number of requests List returns when Filter.Limit is 0.
+const defaultListLimit = 50
+
+const (
+	requestSelectCols = `id, received_at, method, uri, provider, event_type, signature, body_size, rejected,
+		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body, body IS NOT NULL`
+	attemptSelectCols = `id, request_id, kind, target, started_at, duration, status, error,
+		response_body_size, response_headers, response_body, response_body IS NOT NULL`
+)
+
+// listQuery walks the requests table backwards along its primary key, from BeforeID down to
+// AfterID, and stops after LIMIT rows; only for those rows does it look up the attempt count
+// and the latest attempt, both through the attempts(request_id, id) index. It reads no
+// headers or bodies, which sit at the end of each row, so its cost does not depend on the
+// size of the log or of the bodies.
+const listQuery = `
+SELECT r.id, r.received_at, r.method, r.uri, r.provider, r.event_type, r.signature, r.body_size, r.rejected,
+	(SELECT count(*) FROM attempts c WHERE c.request_id = r.id),
+	a.status, a.duration, a.error
+FROM requests r
+LEFT JOIN attempts a ON a.id = (SELECT max(l.id) FROM attempts l WHERE l.request_id = r.id)
+WHERE r.id < ?1 AND r.id > ?2
+ORDER BY r.id DESC
+LIMIT ?3`
+
+// readStmts are the prepared statements of the read pool.
+type readStmts struct {
+	request, attempts, lastAttempt, lastAttemptKind, list, count *sql.Stmt
+}
+
+// prepare prepares the read statements on db.
+func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&r.request, "SELECT " + requestSelectCols + " FROM requests WHERE id = ?"},
+		{&r.attempts, "SELECT " + attemptSelectCols + " FROM attempts WHERE request_id = ? ORDER BY id"},
+		{&r.lastAttempt, "SELECT " + attemptSelectCols + " FROM attempts WHERE request_id = ? ORDER BY id DESC LIMIT 1"},
+		{&r.lastAttemptKind, "SELECT " + attemptSelectCols + " FROM attempts WHERE request_id = ? AND kind = ? ORDER BY id DESC LIMIT 1"},
+		{&r.list, listQuery},
+		{&r.count, "SELECT count(*) FROM requests"},
+	} {
+		st, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return err
+		}
+		*p.stmt = st
+	}
+	return nil
+}
+
+// close closes the prepared statements that exist.
+func (r *readStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{r.request, r.attempts, r.lastAttempt, r.lastAttemptKind, r.list, r.count} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// scanRequest reads one row of requestSelectCols.
+func scanRequest(sc scanner) (*webhook.Request, error) {
+	var (
+		r       webhook.Request
+		at      sql.NullInt64
+		headers []byte
+		hasBody bool
+	)
+	err := sc.Scan(&r.ID, &at, &r.Method, &r.URI, &r.Provider, &r.EventType, &r.Signature, &r.BodySize,
+		&r.Rejected, &r.Proto, &r.Host, &r.RemoteAddr, &r.Ingress, &r.DeliveryID, &r.SignatureReason,
+		&headers, &r.Body, &hasBody)
+	if err != nil {
+		return nil, err
+	}
+	if hasBody && r.Body == nil {
+		r.Body = []byte{} // an empty body, as opposed to one never read
+	}
+	r.ReceivedAt = timeOf(at)
+	if r.Header, err = decodeHeaders(headers); err != nil {
+		return nil, fmt.Errorf("request %d: %w", r.ID, err)
+	}
+	return &r, nil
+}
+
+// scanAttempt reads one row of attemptSelectCols.
+func scanAttempt(sc scanner) (webhook.Attempt, error) {
+	var (
+		a        webhook.Attempt
+		kind     string
+		at       sql.NullInt64
+		duration int64
+		headers  []byte
+		hasBody  bool
+	)
+	err := sc.Scan(&a.ID, &a.RequestID, &kind, &a.Target, &at, &duration, &a.Status, &a.Error,
+		&a.BodySize, &headers, &a.Body, &hasBody)
+	if err != nil {
+		return a, err
+	}
+	if hasBody && a.Body == nil {
+		a.Body = []byte{}
+	}
+	a.Kind = webhook.AttemptKind(kind)
+	a.StartedAt = timeOf(at)
+	a.Duration = time.Duration(duration)
+	if a.Header, err = decodeHeaders(headers); err != nil {
+		return a, fmt.Errorf("attempt %d: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// checkOpen returns ErrClosed, wrapped for op, once the store is closed.
+func (s *Store) checkOpen(op string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("%s: %w", op, ErrClosed)
+	}
+	return nil
+}
+
+// Request returns the request with the given id, headers and body included. An unknown id
+// gives an error wrapping ErrNotFound.
+func (s *Store) Request(ctx context.Context, id int64) (*webhook.Request, error) {
+	if err := s.checkOpen("read request"); err != nil {
+		return nil, err
+	}
+	r, err := scanRequest(s.reads.request.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("request %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, wrap("read request", err)
+	}
+	return r, nil
+}
+
+// Attempts returns every attempt made for the request, oldest first, with response headers
+// and bodies. A request without attempts, or an unknown one, gives an empty list.
+func (s *Store) Attempts(ctx context.Context, requestID int64) ([]webhook.Attempt, error) {
+	if err := s.checkOpen("read attempts"); err != nil {
+		return nil, err
+	}
+	rows, err := s.reads.attempts.QueryContext(ctx, requestID)
+	if err != nil {
+		return nil, wrap("read attempts", err)
+	}
+	defer rows.Close()
+	var out []webhook.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, wrap("read attempts", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("read attempts", err)
+	}
+	return out, nil
+}
+
+// LastAttempt returns the request's newest attempt of the given kind, or of any kind when kind
+// is "". It returns an error wrapping ErrNotFound when there is none.
+func (s *Store) LastAttempt(ctx context.Context, requestID int64, kind webhook.AttemptKind) (*webhook.Attempt, error) {
+	if err := s.checkOpen("read attempt"); err != nil {
+		return nil, err
+	}
+	var row *sql.Row
+	if kind == "" {
+		row = s.reads.lastAttempt.QueryRowContext(ctx, requestID)
+	} else {
+		row = s.reads.lastAttemptKind.QueryRowContext(ctx, requestID, string(kind))
+	}
+	a, err := scanAttempt(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		if kind == "" {
+			return nil, fmt.Errorf("request %d: no attempt: %w", requestID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("request %d: no %s attempt: %w", requestID, kind, ErrNotFound)
+	}
+	if err != nil {
+		return nil, wrap("read attempt", err)
+	}
+	return &a, nil
+}
+
+// Filter selects the requests List returns.
+type Filter struct {
+	// Limit is the most requests to return; 0 (or less) means 50.
+	Limit int
+	// BeforeID, when not 0, keeps only requests with a smaller id (the next page of a list).
+	BeforeID int64
+	// AfterID keeps only requests with a larger id (what arrived since a request was seen).
+	AfterID int64
+}
+
+// List returns summaries of the newest requests that match f, newest first, each with its
+// number of attempts and the outcome of its latest one. It never reads headers or bodies.
+// With AfterID, these are the newest Limit requests above AfterID.
+func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
+	if err := s.checkOpen("list requests"); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	before := f.BeforeID
+	if before == 0 {
+		before = math.MaxInt64
+	}
+	rows, err := s.reads.list.QueryContext(ctx, before, f.AfterID, limit)
+	if err != nil {
+		return nil, wrap("list requests", err)
+	}
+	defer rows.Close()
+	out := make([]webhook.Summary, 0, min(limit, 1024))
+	for rows.Next() {
+		var (
+			sum      webhook.Summary
+			at       sql.NullInt64
+			status   sql.NullInt64
+			duration sql.NullInt64
+			errText  sql.NullString
+		)
+		err := rows.Scan(&sum.ID, &at, &sum.Method, &sum.URI, &sum.Provider, &sum.EventType, &sum.Signature,
+			&sum.BodySize, &sum.Rejected, &sum.Attempts, &status, &duration, &errText)
+		if err != nil {
+			return nil, wrap("list requests", err)
+		}
+		sum.ReceivedAt = timeOf(at)
+		sum.Status = int(status.Int64)
+		sum.Duration = time.Duration(duration.Int64)
+		sum.Error = errText.String
+		out = append(out, sum)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list requests", err)
+	}
+	return out, nil
+}
+
+// Count returns the number of requests in the log.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	if err := s.checkOpen("count requests"); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.reads.count.QueryRowContext(ctx).Scan(&n); err != nil {
+		return 0, wrap("count requests", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,462 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/hookctl/hookctl/internal/webhook"
+	"modernc.org/sqlite"
+)
+
+// Column lists, in schema order. The bodies come last.
+const (
+	requestInsertCols = `received_at, method, uri, provider, event_type, signature, body_size, rejected,
+		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body`
+	attemptInsertCols = `request_id, kind, target, started_at, duration, status, error,
+		response_body_size, response_headers, response_body`
+)
+
+// opKind says which insert an op is.
+type opKind uint8
+
+const (
+	opRequest opKind = iota
+	opAttempt
+)
+
+// op is one queued insert. Its arguments are encoded by the caller, off the writer goroutine.
+type op struct {
+	kind      opKind
+	args      []any
+	requestID int64 // for an attempt: the request it belongs to, for error messages
+	done      chan opResult
+}
+
+// opResult is what the writer hands back to the waiting caller.
+type opResult struct {
+	id  int64
+	err error
+}
+
+// bulkOp is a large insert of requests in one transaction, outside group commit (Seed).
+type bulkOp struct {
+	args [][]any
+	ids  []int64
+	done chan error
+}
+
+// writer owns the write connection and its prepared statements. Only the writer goroutine
+// uses it once it runs.
+type writer struct {
+	s    *Store
+	conn *sql.Conn
+	max  int
+
+	begin, commit, rollback      *sql.Stmt
+	insertRequest, insertAttempt *sql.Stmt
+
+	// txGone is set by SQLite's rollback hook: the current transaction was rolled back,
+	// whether by ROLLBACK or by an error that ended it.
+	txGone atomic.Bool
+
+	batch   []*op
+	results []opResult
+}
+
+// newWriter prepares the writer's statements on c.
+func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*writer, error) {
+	w := &writer{s: s, conn: c, max: maxBatch}
+	err := c.Raw(func(dc any) error {
+		h, ok := dc.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot register hooks", dc)
+		}
+		h.RegisterRollbackHook(func() { w.txGone.Store(true) })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&w.begin, "BEGIN IMMEDIATE"},
+		{&w.commit, "COMMIT"},
+		{&w.rollback, "ROLLBACK"},
+		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
+	} {
+		st, err := c.PrepareContext(ctx, p.sql)
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
+		*p.stmt = st
+	}
+	return w, nil
+}
+
+// close closes the prepared statements.
+func (w *writer) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, w.conn.Close())...)
+}
+
+// exec runs a prepared statement that returns no rows.
+func (w *writer) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
+	return st.ExecContext(context.Background(), args...)
+}
+
+// run is the writer goroutine: it takes whatever is queued, up to max ops, commits it in one
+// transaction and hands each waiter its result. On Close it drains the queue first.
+func (w *writer) run() {
+	defer w.s.done.Done()
+	for {
+		select {
+		case o := <-w.s.ops:
+			w.runBatch(o)
+		case b := <-w.s.bulk:
+			b.done <- w.runBulk(b)
+		case <-w.s.quit:
+			// Close set s.closed under s.mu before closing quit, so nothing can be queued
+			// any more: what is queued now is all there will ever be. Commit it, then stop.
+			for {
+				select {
+				case o := <-w.s.ops:
+					w.runBatch(o)
+				case b := <-w.s.bulk:
+					b.done <- w.runBulk(b)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// runBatch gathers queued ops after first and commits them together.
+func (w *writer) runBatch(first *op) {
+	w.batch = append(w.batch[:0], first)
+gather:
+	for len(w.batch) < w.max {
+		select {
+		case o := <-w.s.ops:
+			w.batch = append(w.batch, o)
+		default:
+			break gather
+		}
+	}
+	if cap(w.results) < len(w.batch) {
+		w.results = make([]opResult, len(w.batch))
+	}
+	res := w.results[:len(w.batch)]
+	clear(res)
+	w.commitBatch(w.batch, res)
+	for i, o := range w.batch {
+		o.done <- res[i]
+		w.batch[i] = nil
+	}
+	// The callers just woken are queued on this goroutine's P; let them run (and queue their
+	// next insert) before the next batch is gathered, or batches stay small.
+	runtime.Gosched()
+}
+
+// errPending marks an op of a batch whose transaction broke before the op's fate was known.
+var errPending = errors.New("pending")
+
+// commitBatch applies ops in one transaction and stores each op's outcome in res.
+//
+// Each op is a single INSERT, and SQLite undoes a statement that fails on a constraint (an
+// attempt for an unknown request) without ending the transaction, so a failing op is undone
+// alone and its batch-mates still commit, with no per-op savepoint to pay for. Some failures
+// (I/O errors, a full disk, RAISE(ROLLBACK) in a trigger) take the whole transaction with
+// them; the rollback hook tells the writer so, and then the failing op keeps its error while
+// the others are retried as a new batch. If the transaction fails for no op's fault (commit
+// failure), each remaining op is retried on its own.
+func (w *writer) commitBatch(ops []*op, res []opResult) {
+	w.txGone.Store(false)
+	if _, err := w.exec(w.begin); err != nil {
+		err = wrap("begin", err)
+		for i, o := range ops {
+			res[i] = opResult{err: o.wrapErr(err)}
+		}
+		return
+	}
+	ok := 0
+	culprit := false // an op's failure rolled the transaction back
+	for i, o := range ops {
+		id, err := w.apply(o)
+		if err == nil {
+			res[i] = opResult{id: id}
+			ok++
+			continue
+		}
+		res[i] = opResult{err: o.wrapErr(err)}
+		if w.txGone.Load() {
+			culprit = true
+			markPending(res[i+1:])
+			break
+		}
+	}
+
+	switch {
+	case culprit:
+		w.rollbackQuietly() // "no transaction is active" is fine
+	case ok == 0:
+		// Every op failed on its own: nothing to commit.
+		w.rollbackQuietly()
+		return
+	default:
+		_, err := w.exec(w.commit)
+		if err == nil {
+			w.s.commits.Add(1)
+			w.s.batches.Add(1)
+			return
+		}
+		w.rollbackQuietly()
+		if len(ops) == 1 {
+			res[0] = opResult{err: ops[0].wrapErr(wrap("commit", err))}
+			return
+		}
+		for i := range res {
+			if res[i].err == nil {
+				res[i] = opResult{err: errPending}
+			}
+		}
+	}
+
+	// Retry the ops that did not fail on their own: they were rolled back or never ran.
+	var retry []*op
+	var at []int
+	for i := range ops {
+		if res[i].err == nil || errors.Is(res[i].err, errPending) {
+			retry = append(retry, ops[i])
+			at = append(at, i)
+		}
+	}
+	if culprit && len(retry) > 0 {
+		// At least one op fewer than before, so this ends.
+		sub := make([]opResult, len(retry))
+		w.commitBatch(retry, sub)
+		for j, i := range at {
+			res[i] = sub[j]
+		}
+		return
+	}
+	for _, i := range at {
+		w.commitBatch(ops[i:i+1], res[i:i+1])
+	}
+}
+
+// markPending marks res as not yet known.
+func markPending(res []opResult) {
+	for i := range res {
+		res[i] = opResult{err: errPending}
+	}
+}
+
+// rollbackQuietly ends the current transaction, if any.
+func (w *writer) rollbackQuietly() {
+	_, _ = w.exec(w.rollback) // "no transaction is active" is fine
+}
+
+// apply runs one op's insert and returns the new row's id.
+func (w *writer) apply(o *op) (int64, error) {
+	st := w.insertRequest
+	if o.kind == opAttempt {
+		st = w.insertAttempt
+	}
+	r, err := w.exec(st, o.args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.LastInsertId()
+}
+
+// wrapErr describes an insert failure for the op's caller.
+func (o *op) wrapErr(err error) error {
+	if o.kind == opAttempt {
+		if isForeignKey(err) {
+			return fmt.Errorf("insert attempt: request %d: %w", o.requestID, ErrNotFound)
+		}
+		return wrap("insert attempt", err)
+	}
+	return wrap("insert request", err)
+}
+
+// runBulk inserts a bulk op's requests in one transaction.
+func (w *writer) runBulk(b *bulkOp) error {
+	if _, err := w.exec(w.begin); err != nil {
+		return wrap("begin", err)
+	}
+	for i, args := range b.args {
+		id, err := w.apply(&op{kind: opRequest, args: args})
+		if err != nil {
+			w.rollbackQuietly()
+			return wrap("insert request", err)
+		}
+		b.ids[i] = id
+	}
+	if _, err := w.exec(w.commit); err != nil {
+		w.rollbackQuietly()
+		return wrap("commit", err)
+	}
+	w.s.commits.Add(1)
+	return nil
+}
+
+// requestArgs encodes r's columns in requestInsertCols order.
+func requestArgs(r *webhook.Request) ([]any, error) {
+	at, err := timeArg("received_at", r.ReceivedAt)
+	if err != nil {
+		return nil, err
+	}
+	sig := r.Signature
+	if sig == "" {
+		sig = webhook.SignatureUnchecked
+	}
+	return []any{
+		at, r.Method, r.URI, r.Provider, r.EventType, sig, r.BodySize, r.Rejected,
+		r.Proto, r.Host, r.RemoteAddr, r.Ingress, r.DeliveryID, r.SignatureReason,
+		encodeHeaders(r.Header), r.Body,
+	}, nil
+}
+
+// attemptArgs encodes a's columns in attemptInsertCols order.
+func attemptArgs(a *webhook.Attempt) ([]any, error) {
+	at, err := timeArg("started_at", a.StartedAt)
+	if err != nil {
+		return nil, err
+	}
+	return []any{
+		a.RequestID, string(a.Kind), a.Target, at, int64(a.Duration), int64(a.Status), a.Error,
+		a.BodySize, encodeHeaders(a.Header), a.Body,
+	}, nil
+}
+
+// submit queues o for the writer and waits for its result or for ctx to end.
+func (s *Store) submit(ctx context.Context, o *op) (int64, error) {
+	if s.readOnly {
+		return 0, ErrReadOnly
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	if s.closed.Load() {
+		s.mu.RUnlock()
+		return 0, ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return 0, ctx.Err()
+	}
+	select {
+	case r := <-o.done:
+		return r.id, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err() // the insert may still commit
+	}
+}
+
+// AddRequest stores r and sets r.ID. It returns once the row is committed, or with ctx.Err()
+// when ctx ends first (the row may then still be committed). An empty r.Signature is stored
+// as webhook.SignatureUnchecked; r is not otherwise modified.
+func (s *Store) AddRequest(ctx context.Context, r *webhook.Request) error {
+	if r == nil {
+		return errors.New("insert request: nil request")
+	}
+	args, err := requestArgs(r)
+	if err != nil {
+		return fmt.Errorf("insert request: %w", err)
+	}
+	id, err := s.submit(ctx, &op{kind: opRequest, args: args, done: make(chan opResult, 1)})
+	if err != nil {
+		if errors.Is(err, ErrClosed) || errors.Is(err, ErrReadOnly) {
+			return fmt.Errorf("insert request: %w", err)
+		}
+		return err
+	}
+	r.ID = id
+	return nil
+}
+
+// AddAttempt stores a and sets a.ID. It returns once the row is committed, or with ctx.Err()
+// when ctx ends first (the row may then still be committed). a.Kind must be set. An
+// a.RequestID that is not in the log gives an error wrapping ErrNotFound.
+func (s *Store) AddAttempt(ctx context.Context, a *webhook.Attempt) error {
+	if a == nil {
+		return errors.New("insert attempt: nil attempt")
+	}
+	if a.Kind == "" {
+		return errors.New("insert attempt: empty kind")
+	}
+	if a.RequestID <= 0 {
+		return fmt.Errorf("insert attempt: request %d: %w", a.RequestID, ErrNotFound)
+	}
+	args, err := attemptArgs(a)
+	if err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	id, err := s.submit(ctx, &op{kind: opAttempt, args: args, requestID: a.RequestID, done: make(chan opResult, 1)})
+	if err != nil {
+		if errors.Is(err, ErrClosed) || errors.Is(err, ErrReadOnly) {
+			return fmt.Errorf("insert attempt: %w", err)
+		}
+		return err
+	}
+	a.ID = id
+	return nil
+}
+
+// insertBulk inserts rs in one transaction on the writer, bypassing group commit, and sets
+// their IDs.
+func (s *Store) insertBulk(ctx context.Context, rs []*webhook.Request) error {
+	if s.readOnly {
+		return fmt.Errorf("insert request: %w", ErrReadOnly)
+	}
+	b := &bulkOp{args: make([][]any, len(rs)), ids: make([]int64, len(rs)), done: make(chan error, 1)}
+	for i, r := range rs {
+		if r == nil {
+			return errors.New("insert request: nil request")
+		}
+		args, err := requestArgs(r)
+		if err != nil {
+			return fmt.Errorf("insert request: %w", err)
+		}
+		b.args[i] = args
+	}
+	s.mu.RLock()
+	if s.closed.Load() {
+		s.mu.RUnlock()
+		return fmt.Errorf("insert request: %w", ErrClosed)
+	}
+	select {
+	case s.bulk <- b:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	// Wait for the transaction even if ctx ends: the IDs are written by the writer.
+	if err := <-b.done; err != nil {
+		return err
+	}
+	for i, r := range rs {
+		r.ID = b.ids[i]
+	}
+	return nil
+}
