@@ -6,11 +6,15 @@ import (
 	"strings"
 )
 
-// FormatSize formats n bytes in the largest binary unit that divides it ("25MiB", "1536B").
+// FormatSize formats n bytes in the largest binary unit it reaches: exactly when the unit
+// divides it ("25MiB"), to one decimal otherwise ("25.7MiB").
 func FormatSize(n int64) string {
 	for _, u := range sizeUnits {
-		if n >= u.n && n%u.n == 0 {
+		switch {
+		case n >= u.n && n%u.n == 0:
 			return strconv.FormatInt(n/u.n, 10) + u.name
+		case n >= u.n:
+			return strconv.FormatFloat(float64(n)/float64(u.n), 'f', 1, 64) + u.name
 		}
 	}
 	return strconv.FormatInt(n, 10) + "B"
