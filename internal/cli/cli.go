@@ -66,6 +66,8 @@ func Main(args []string, env Env) int {
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// After the first signal, a second one gets the default behaviour: exit at once.
+		go func() { <-ctx.Done(); stop() }()
 	}
 	if env.Now == nil {
 		env.Now = time.Now

@@ -292,6 +292,8 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"unknown flag", db, []string{"requests", "list", "--nope"}, "unknown flag"},
 		{"bad limit", db, []string{"requests", "list", "--limit", "0"}, "--limit"},
 		{"unknown command", db, []string{"lisen"}, "unknown command"},
+		{"log under a file", filepath.Join(corrupt, "h.db"), []string{"listen"}, "log directory"},
+		{"log is a directory", dir, []string{"requests", "list"}, dir},
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
 		tests = append(tests, struct {

@@ -124,6 +124,12 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		fmt.Fprintf(w, "Recording to      %s\n", db.Path())
 		fmt.Fprintf(w, "Press Ctrl-C to stop.\n\n")
 	}
+	if !o.json {
+		stopping := context.AfterFunc(ctx, func() {
+			fmt.Fprintln(g.env.ErrOut, "Stopping: finishing requests in flight (Ctrl-C again to quit at once)")
+		})
+		defer stopping()
+	}
 	return capture.Serve(ctx, ingress, handler, capture.ServeConfig{
 		WriteTimeout: time.Minute + o.timeout + 30*time.Second,
 		Logger:       log,

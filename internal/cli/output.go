@@ -50,6 +50,18 @@ func statusText(s webhook.Summary, color bool) string {
 	return text
 }
 
+// outcomeText renders what happened to a request, for one-line output:
+// "-> 200  3ms", "-> failed  30s  target ... did not answer", "-> rejected  request body ...".
+func outcomeText(s webhook.Summary, color bool) string {
+	out := "-> " + statusText(s, color)
+	for _, part := range []string{durationText(s.Duration), s.Error, s.Rejected} {
+		if part != "" && part != "-" {
+			out += "  " + part
+		}
+	}
+	return out
+}
+
 // durationText renders a duration the way people read latencies: 850µs, 12ms, 1.2s.
 func durationText(d time.Duration) string {
 	switch {
@@ -191,11 +203,11 @@ func writeBody(w io.Writer, body []byte, contentType string, rejected bool) {
 			fmt.Fprintln(w)
 		}
 	default:
-		fmt.Fprintf(w, "  (%s of binary data, %s; print it with --body)\n", sizeText(int64(len(body))), orDash(contentType))
+		fmt.Fprintf(w, "  (%s of binary data, %s; print it with --body)\n", sizeText(int64(len(body))), contentTypeText(contentType))
 	}
 }
 
-func orDash(s string) string {
+func contentTypeText(s string) string {
 	if s == "" {
 		return "no content type"
 	}

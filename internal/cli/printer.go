@@ -77,7 +77,7 @@ func (p *printer) print(ev webhook.Event) {
 			p.writeJSON(requestEventJSON{Event: "request", summaryJSON: summaryOf(webhook.Summarize(r, nil, 0)), Host: r.Host, RemoteAddr: r.RemoteAddr})
 		case webhook.EventAttempt:
 			a := attemptOf(ev.Attempt)
-			a.ResponseHeaders, a.ResponseBody, a.ResponseBodyBase64 = nil, nil, nil
+			a.ResponseBody, a.ResponseBodyBase64 = nil, nil // headers only: bodies can be large
 			p.writeJSON(attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: a})
 		}
 		return
@@ -91,16 +91,6 @@ func (p *printer) print(ev webhook.Event) {
 	default:
 		return // printed with its attempt
 	}
-	line := fmt.Sprintf("%s  %-5d %-7s %s -> %s", r.ReceivedAt.Local().Format("15:04:05"), r.ID, r.Method,
-		truncate(r.URI, 80), statusText(s, p.color))
-	if ev.Attempt != nil {
-		line += "  " + durationText(s.Duration)
-		if s.Error != "" {
-			line += "  " + s.Error
-		}
-	}
-	if r.Rejected != "" {
-		line += "  " + r.Rejected
-	}
-	fmt.Fprintln(p.out, line)
+	fmt.Fprintf(p.out, "%s  %-5d %-7s %s %s\n", r.ReceivedAt.Local().Format("15:04:05"), r.ID, r.Method,
+		truncate(r.URI, 80), outcomeText(s, p.color))
 }

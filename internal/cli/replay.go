@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookctl/hookctl/internal/forward"
+	"github.com/hookctl/hookctl/internal/webhook"
 )
 
 type replayOptions struct {
@@ -55,13 +56,10 @@ recorded as a new attempt of kind "replay".`,
 				if err != nil {
 					return explain(err, id, db)
 				}
-				line := fmt.Sprintf("%d  %s %s -> %s", id, r.Method, a.Target, statusLabel(a.Status, a.Error))
 				if a.Status == 0 {
 					failed++
-				} else {
-					line += "  " + durationText(a.Duration)
 				}
-				fmt.Fprintln(g.env.Out, line)
+				fmt.Fprintf(g.env.Out, "%d  %s %s %s\n", id, r.Method, a.Target, outcomeText(webhook.Summarize(r, a, 1), g.color()))
 			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d replays got no response", failed, len(ids))
@@ -71,11 +69,4 @@ recorded as a new attempt of kind "replay".`,
 	}
 	cmd.Flags().StringVar(&o.to, "to", "", "send to this `TARGET` instead of the original one")
 	return cmd
-}
-
-func statusLabel(status int, errText string) string {
-	if status == 0 {
-		return "failed: " + errText
-	}
-	return fmt.Sprint(status)
 }
