@@ -21,6 +21,9 @@ type Info struct {
 // Current returns the build information of the running binary.
 func Current() Info {
 	info := Info{Version: version, Commit: commit, Date: date}
+	if info.Commit == "none" || info.Commit == "unknown" {
+		info.Commit = ""
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			info.Version = bi.Main.Version
