@@ -292,6 +292,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"unknown flag", db, []string{"requests", "list", "--nope"}, "unknown flag"},
 		{"bad limit", db, []string{"requests", "list", "--limit", "0"}, "--limit"},
 		{"unknown command", db, []string{"lisen"}, "unknown command"},
+		{"inspect without a terminal", db, []string{"inspect"}, "needs a terminal"},
 		{"log under a file", filepath.Join(corrupt, "h.db"), []string{"listen"}, "log directory"},
 		{"log is a directory", dir, []string{"requests", "list"}, dir},
 	}

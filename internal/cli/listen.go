@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hookctl/hookctl/internal/capture"
 	"github.com/hookctl/hookctl/internal/forward"
+	"github.com/hookctl/hookctl/internal/tui"
 	"github.com/hookctl/hookctl/internal/tunnel"
 	"github.com/hookctl/hookctl/internal/webhook"
 )
@@ -40,8 +42,9 @@ TARGET is a port (3000), a host and port (localhost:3000) or a URL with a path
 (http://localhost:3000/webhooks); the request path is appended to the target's path.
 Without --forward-to, hookctl only records and answers each request itself.
 
-One line is printed per request; with --json, one JSON object per line, starting with
-{"event":"ready",...}.`,
+On a terminal, a live list of requests opens, where each can be inspected and replayed.
+Otherwise (or with --no-tui) one line is printed per request; with --json, one JSON object
+per line, starting with {"event":"ready",...}.`,
 		Example: `  hookctl listen --forward-to localhost:3000
   hookctl listen --forward-to http://localhost:8000/api/webhooks --timeout 10s
   hookctl listen --json | jq .`,
@@ -86,7 +89,12 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		return err
 	}
 
-	log := g.logger()
+	useTUI := g.env.OutIsTTY && !o.noTUI && !o.json
+	log, closeLog, err := g.sessionLogger(useTUI)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	db, err := g.openLog(ctx, false)
 	if err != nil {
 		return err
@@ -96,21 +104,40 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	if err != nil {
 		return err
 	}
-
-	out := g.env.Out
-	p := newPrinter(out, o.json, g.color(), target != nil, o.status)
-	defer p.Close()
 	fwd := forward.New(forward.Config{Timeout: o.timeout, Header: extra})
 	defer fwd.Close()
-	handler := capture.New(capture.Config{
-		Log: db, Forwarder: fwd, Target: target, Status: o.status, MaxBody: maxBody,
-		Ingress: ingress.Name(), Notify: p.Notify, Logger: log,
-	})
-
 	targetText := ""
 	if target != nil {
 		targetText = target.String()
 	}
+	hcfg := capture.Config{
+		Log: db, Forwarder: fwd, Target: target, Status: o.status, MaxBody: maxBody,
+		Ingress: ingress.Name(), Logger: log,
+	}
+	scfg := capture.ServeConfig{WriteTimeout: time.Minute + o.timeout + 30*time.Second, Logger: log}
+
+	if useTUI {
+		events := make(chan webhook.Event, 4096)
+		hcfg.Notify = func(ev webhook.Event) {
+			select {
+			case events <- ev:
+			default: // the UI is behind: it catches up from the log
+			}
+		}
+		return runWithTUI(ctx, g, ingress, capture.New(hcfg), scfg, tui.Config{
+			Source:   db,
+			Replayer: forward.LogReplayer{Forwarder: fwd, Log: db},
+			Events:   events,
+			Info:     tui.Info{Ingress: ingress.URL(), Target: targetText, DB: db.Path()},
+			Editor:   editor(g.env),
+			Logger:   log,
+		})
+	}
+
+	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.status)
+	defer p.Close()
+	hcfg.Notify = p.Notify
+	handler := capture.New(hcfg)
 	if o.json {
 		p.writeJSON(readyJSON{Event: "ready", Ingress: ingress.URL(), Target: targetText, DB: db.Path()})
 	} else {
@@ -130,10 +157,22 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		})
 		defer stopping()
 	}
-	return capture.Serve(ctx, ingress, handler, capture.ServeConfig{
-		WriteTimeout: time.Minute + o.timeout + 30*time.Second,
-		Logger:       log,
-	})
+	return capture.Serve(ctx, ingress, handler, scfg)
+}
+
+// runWithTUI serves the ingress while the terminal UI runs in the foreground; quitting the UI
+// stops the listener.
+func runWithTUI(ctx context.Context, g *globals, ingress net.Listener, h http.Handler, scfg capture.ServeConfig, cfg tui.Config) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		served <- capture.Serve(ctx, ingress, h, scfg)
+		cancel() // a server that stops on its own ends the UI too
+	}()
+	uiErr := tui.Run(ctx, cfg, tui.Terminal{In: g.env.In, Out: g.env.Out, NoColor: !g.color()})
+	cancel()
+	return errors.Join(uiErr, <-served)
 }
 
 // parseHeaders parses -H values ("Key: Value").

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/webhook"
 )
 
@@ -54,36 +55,12 @@ func statusText(s webhook.Summary, color bool) string {
 // "-> 200  3ms", "-> failed  30s  target ... did not answer", "-> rejected  request body ...".
 func outcomeText(s webhook.Summary, color bool) string {
 	out := "-> " + statusText(s, color)
-	for _, part := range []string{durationText(s.Duration), s.Error, s.Rejected} {
+	for _, part := range []string{humanize.Duration(s.Duration), s.Error, s.Rejected} {
 		if part != "" && part != "-" {
 			out += "  " + part
 		}
 	}
 	return out
-}
-
-// durationText renders a duration the way people read latencies: 850µs, 12ms, 1.2s.
-func durationText(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "-"
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	}
-	return d.Round(100 * time.Millisecond).String()
-}
-
-// sizeText renders a byte count for people.
-func sizeText(n int64) string {
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + "B"
-	case n < 1<<20:
-		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + "KiB"
-	}
-	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + "MiB"
 }
 
 // writeTable writes summaries as an aligned table for people (tty) or as tab-separated
@@ -92,7 +69,7 @@ func writeTable(w io.Writer, rows []webhook.Summary, tty bool, now time.Time) er
 	if !tty {
 		for _, s := range rows {
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, timeJSON(s.ReceivedAt), s.Method,
-				s.URI, statusText(s, false), s.BodySize, durationText(s.Duration), eventText(s))
+				s.URI, statusText(s, false), s.BodySize, humanize.Duration(s.Duration), eventText(s))
 		}
 		return nil
 	}
@@ -100,7 +77,7 @@ func writeTable(w io.Writer, rows []webhook.Summary, tty bool, now time.Time) er
 	fmt.Fprintln(tw, "ID\tRECEIVED\tMETHOD\tPATH\tSTATUS\tSIZE\tDURATION\tEVENT")
 	for _, s := range rows {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, whenText(s.ReceivedAt, now), s.Method,
-			truncate(s.URI, 60), statusText(s, false), sizeText(s.BodySize), durationText(s.Duration), eventText(s))
+			truncate(s.URI, 60), statusText(s, false), humanize.Size(s.BodySize), humanize.Duration(s.Duration), eventText(s))
 	}
 	return tw.Flush()
 }
@@ -149,7 +126,7 @@ func writeDetail(w io.Writer, r *webhook.Request, attempts []webhook.Attempt) {
 	}
 	fmt.Fprintf(w, "\nHeaders (%s)\n", r.Proto)
 	writeHeaders(w, r.Header)
-	fmt.Fprintf(w, "\nBody (%s)\n", sizeText(r.BodySize))
+	fmt.Fprintf(w, "\nBody (%s)\n", humanize.Size(r.BodySize))
 	writeBody(w, r.Body, r.Header.Get("Content-Type"), r.Rejected != "")
 	if len(attempts) == 0 {
 		fmt.Fprintln(w, "\nNo attempts: the request was not forwarded.")
@@ -163,7 +140,7 @@ func writeDetail(w io.Writer, r *webhook.Request, attempts []webhook.Attempt) {
 			outcome = "failed: " + a.Error
 		}
 		fmt.Fprintf(w, "\n  %d. %s  %s  %s -> %s  %s\n", i+1, a.Kind,
-			a.StartedAt.Local().Format("2006-01-02 15:04:05"), a.Target, outcome, durationText(a.Duration))
+			a.StartedAt.Local().Format("2006-01-02 15:04:05"), a.Target, outcome, humanize.Duration(a.Duration))
 		if a.Status == 0 {
 			continue
 		}
@@ -172,7 +149,7 @@ func writeDetail(w io.Writer, r *webhook.Request, attempts []webhook.Attempt) {
 			fmt.Fprintln(w)
 			writeBody(indent(w, "     "), a.Body, a.Header.Get("Content-Type"), false)
 			if a.BodySize > int64(len(a.Body)) {
-				fmt.Fprintf(w, "     (%s of %s recorded)\n", sizeText(int64(len(a.Body))), sizeText(a.BodySize))
+				fmt.Fprintf(w, "     (%s of %s recorded)\n", humanize.Size(int64(len(a.Body))), humanize.Size(a.BodySize))
 			}
 		}
 	}
@@ -203,7 +180,7 @@ func writeBody(w io.Writer, body []byte, contentType string, rejected bool) {
 			fmt.Fprintln(w)
 		}
 	default:
-		fmt.Fprintf(w, "  (%s of binary data, %s; print it with --body)\n", sizeText(int64(len(body))), contentTypeText(contentType))
+		fmt.Fprintf(w, "  (%s of binary data, %s; print it with --body)\n", humanize.Size(int64(len(body))), contentTypeText(contentType))
 	}
 }
 

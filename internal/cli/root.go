@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -44,6 +45,7 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 	})
 	cmd.AddCommand(
 		newListenCmd(g),
+		newInspectCmd(g),
 		newRequestsCmd(g),
 		newReplayCmd(g),
 		newVersionCmd(g),
@@ -54,6 +56,48 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 // logger returns the diagnostics logger for a command.
 func (g *globals) logger() *slog.Logger {
 	return newLogger(g.env.ErrOut, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != "")
+}
+
+// sessionLogger returns the logger for a command that may own the terminal: diagnostics go to
+// a file in the state directory while a terminal UI runs, and to stderr otherwise.
+func (g *globals) sessionLogger(toFile bool) (*slog.Logger, func(), error) {
+	if !toFile {
+		return g.logger(), func() {}, nil
+	}
+	path, err := g.logPath()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create log directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open diagnostics file: %w", err)
+	}
+	return newLogger(f, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != ""), func() { f.Close() }, nil
+}
+
+// logPath is the diagnostics file: $XDG_STATE_HOME/hookctl/hookctl.log.
+func (g *globals) logPath() (string, error) {
+	if d := g.env.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "hookctl", "hookctl.log"), nil
+	}
+	home := g.env.Getenv("HOME")
+	if home == "" {
+		return "", errors.New("cannot find the state directory: HOME is not set")
+	}
+	return filepath.Join(home, ".local", "state", "hookctl", "hookctl.log"), nil
+}
+
+// editor is the command that edits a body in the terminal UI.
+func editor(env *Env) string {
+	for _, v := range []string{"HOOKCTL_EDITOR", "VISUAL", "EDITOR"} {
+		if e := env.Getenv(v); e != "" {
+			return e
+		}
+	}
+	return "vi"
 }
 
 // dbPath resolves the log path: --db, then HOOKCTL_DB, then the XDG data directory.

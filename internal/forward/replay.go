@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/hookctl/hookctl/internal/webhook"
 )
@@ -46,4 +48,89 @@ func (f *Forwarder) Replay(ctx context.Context, log Log, id int64, to *url.URL) 
 		return req, &res.Attempt, fmt.Errorf("record replay of request %d: %w", id, err)
 	}
 	return req, &res.Attempt, nil
+}
+
+// EditLog is the part of the request log that ReplayEdited needs.
+type EditLog interface {
+	Log
+	AddRequest(ctx context.Context, r *webhook.Request) error
+}
+
+// ReplayEdited records a copy of request id with body in place of its own (ingress "edit",
+// Content-Length adjusted, the original untouched) and replays the copy like Replay: to to,
+// or to the URL of the original's latest forward. It returns the copy and its attempt.
+func (f *Forwarder) ReplayEdited(ctx context.Context, log EditLog, id int64, body []byte, to *url.URL) (*webhook.Request, *webhook.Attempt, error) {
+	orig, err := log.Request(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	target := ""
+	if to != nil {
+		target = JoinURI(to, orig.URI)
+	} else if last, err := log.LastAttempt(ctx, id, webhook.KindForward); err == nil && last.Target != "" {
+		target = last.Target
+	} else {
+		return orig, nil, fmt.Errorf("request %d %w: give a target", id, ErrNeverForwarded)
+	}
+	cp := *orig
+	cp.ID = 0
+	cp.ReceivedAt = f.now().UTC()
+	cp.Ingress = webhook.IngressEdit
+	cp.Body, cp.BodySize = body, int64(len(body))
+	cp.Rejected = ""
+	cp.Signature, cp.SignatureReason = webhook.SignatureUnchecked, ""
+	cp.Header = make(webhook.Headers, len(orig.Header))
+	for i, h := range orig.Header {
+		if strings.EqualFold(h.Name, "Content-Length") {
+			h.Value = strconv.Itoa(len(body))
+		}
+		cp.Header[i] = h
+	}
+	if err := log.AddRequest(ctx, &cp); err != nil {
+		return nil, nil, fmt.Errorf("record edited copy of request %d: %w", id, err)
+	}
+	res := f.Send(ctx, &cp, target, webhook.KindReplay)
+	res.Finish(io.Discard)
+	if err := log.AddAttempt(ctx, &res.Attempt); err != nil {
+		return &cp, &res.Attempt, fmt.Errorf("record replay of request %d: %w", cp.ID, err)
+	}
+	return &cp, &res.Attempt, nil
+}
+
+// LogReplayer replays the requests of one log, taking targets as users type them. It is
+// what the terminal UI replays through.
+type LogReplayer struct {
+	Forwarder *Forwarder
+	Log       EditLog
+}
+
+// Replay replays request id to the target to (a port, host:port or URL), or to its original
+// target when to is "".
+func (r LogReplayer) Replay(ctx context.Context, id int64, to string) (*webhook.Attempt, error) {
+	u, err := parseOptionalTarget(to)
+	if err != nil {
+		return nil, err
+	}
+	_, a, err := r.Forwarder.Replay(ctx, r.Log, id, u)
+	return a, err
+}
+
+// ReplayEdited records and replays an edited copy of request id; see Forwarder.ReplayEdited.
+func (r LogReplayer) ReplayEdited(ctx context.Context, id int64, body []byte, to string) (int64, *webhook.Attempt, error) {
+	u, err := parseOptionalTarget(to)
+	if err != nil {
+		return 0, nil, err
+	}
+	cp, a, err := r.Forwarder.ReplayEdited(ctx, r.Log, id, body, u)
+	if cp == nil || err != nil && a == nil {
+		return 0, nil, err
+	}
+	return cp.ID, a, err
+}
+
+func parseOptionalTarget(to string) (*url.URL, error) {
+	if to == "" {
+		return nil, nil
+	}
+	return ParseTarget(to)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -183,9 +184,16 @@ func naiveInsert(ctx context.Context, db *sql.DB, r *webhook.Request) error {
 // benchListRows is the size of the log BenchmarkList reads.
 const benchListRows = 100_000
 
+// benchRare is the index of the one request of BenchmarkList's log that the rare filters
+// find: a quarter of the way in, so that they read three quarters of the log.
+const benchRare = benchListRows / 4
+
 // BenchmarkList reads a page of summaries from a log of 100,000 requests (2 KB bodies, a dozen
 // headers, one attempt each and a replay for every third), at the newest end, deep in the
-// middle, and since a recent id; and counts the log.
+// middle, since a recent id, at the oldest end and towards newer rows from the middle; then
+// with filters, which walk the log until a page matches: ones that match every request (their
+// overhead), one in 15 (status 5xx), and only one request (a quarter of the way in, so they
+// read three quarters of the log) or none (all of it); and counts the log.
 func BenchmarkList(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "list.db")
@@ -196,27 +204,38 @@ func BenchmarkList(b *testing.B) {
 	defer s.Close()
 	start := time.Now()
 	tmpl := benchRequest()
+	var rare *webhook.Request
 	err = Seed(ctx, s, benchListRows, func(i int) *webhook.Request {
 		r := *tmpl
 		r.ReceivedAt = tmpl.ReceivedAt.Add(time.Duration(i) * time.Millisecond)
 		r.DeliveryID = fmt.Sprintf("evt_%d", i)
+		if i == benchRare {
+			r.Method, r.URI, r.Provider, r.EventType = "GET", "/webhooks/github?source=bench", "github", "ping"
+			r.Body = bytes.Replace(r.Body, []byte("lorem ipsum"), []byte("Card Declined"), 1)
+			r.BodySize = int64(len(r.Body))
+			rare = &r
+		}
 		return &r
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Attempts in bulk, straight into the file.
+	// Attempts in bulk, straight into the file: the forward attempt fails with 503 for one
+	// request in ten, and with 404 for the rare one; every third request has a later replay
+	// that got no response.
 	raw, err := sql.Open("sqlite", dsn(path, "busy_timeout(5000)"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, q := range []string{
 		`INSERT INTO attempts (request_id, kind, target, started_at, duration, status, response_headers, response_body_size, response_body)
-		 SELECT id, 'forward', 'http://localhost:3000/webhooks/stripe', received_at, 12000000, 200, '[["Content-Type","text/plain"]]', 2, 'ok' FROM requests`,
+		 SELECT id, 'forward', 'http://localhost:3000/webhooks/stripe', received_at, 12000000,
+		 	CASE WHEN id = ?1 THEN 404 WHEN id % 10 = 7 THEN 503 ELSE 200 END,
+		 	'[["Content-Type","text/plain"]]', 2, 'ok' FROM requests`,
 		`INSERT INTO attempts (request_id, kind, target, started_at, duration, status, error)
-		 SELECT id, 'replay', 'http://localhost:3000/webhooks/stripe', received_at, 3000000, 0, 'connection refused' FROM requests WHERE id % 3 = 0`,
+		 SELECT id, 'replay', 'http://localhost:3000/webhooks/stripe', received_at, 3000000, 0, 'connection refused' FROM requests WHERE id % 3 = 0 AND id <> ?1`,
 	} {
-		if _, err := raw.Exec(q); err != nil {
+		if _, err := raw.Exec(q, rare.ID); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -231,17 +250,34 @@ func BenchmarkList(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		f    Filter
+		want int // how many requests the page holds
 	}{
-		{"newest50", Filter{}},
-		{"deep50", Filter{BeforeID: top / 2}},
-		{"since", Filter{AfterID: top - 20}},
-		{"newest500", Filter{Limit: 500}},
+		{"newest50", Filter{}, 50},
+		{"deep50", Filter{BeforeID: top / 2}, 50},
+		{"since", Filter{AfterID: top - 20}, 20},
+		{"newest500", Filter{Limit: 500}, 500},
+		{"oldest50", Filter{Oldest: true}, 50},
+		{"newer50", Filter{Oldest: true, AfterID: top / 2}, 50},
+		{"method=POST/all", Filter{Method: "post"}, 50},
+		{"event=payment_intent.*/all", Filter{EventType: "payment_intent.*"}, 50},
+		{"path=stripe/all", Filter{Path: "stripe"}, 50},
+		{"text=lorem/all", Filter{Text: "LOREM"}, 50},
+		{"status=5xx", Filter{Status: "5xx"}, 50},
+		{"status=5xx/deep", Filter{Status: "5xx", BeforeID: top / 2}, 50},
+		{"status=5xx+text=lorem", Filter{Status: "5xx", Text: "lorem"}, 50},
+		{"method=GET/one", Filter{Method: "GET"}, 1},
+		{"path=github/one", Filter{Path: "github"}, 1},
+		{"status=404/one", Filter{Status: "404"}, 1},
+		{"text=card-declined/one", Filter{Text: "card declined"}, 1},
+		{"text=missing/none", Filter{Text: "no such text"}, 0},
+		{"status=5xx+text=card-declined/none", Filter{Status: "5xx", Text: "card declined"}, 0},
+		{"status=rejected/none", Filter{Status: "rejected"}, 0},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				l, err := s.List(ctx, tc.f)
-				if err != nil || len(l) == 0 {
+				if err != nil || len(l) != tc.want {
 					b.Fatal(len(l), err)
 				}
 			}

@@ -29,6 +29,10 @@ var ErrClosed = errors.New("log is closed")
 // ErrReadOnly is returned, wrapped, by writes to a Store opened with Config.ReadOnly.
 var ErrReadOnly = errors.New("log is open read-only")
 
+// ErrBadFilter is returned, wrapped, by ParseQuery and List for a filter that cannot be
+// applied, such as an unknown status or query key; the message says what is valid.
+var ErrBadFilter = errors.New("invalid filter")
+
 // sqliteCode returns the extended SQLite result code carried by err, or 0.
 func sqliteCode(err error) int {
 	var se *sqlite.Error

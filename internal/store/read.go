@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/hookctl/hookctl/internal/webhook"
@@ -21,24 +23,36 @@ const (
 		response_body_size, response_headers, response_body, response_body IS NOT NULL`
 )
 
-// listQuery walks the requests table backwards along its primary key, from BeforeID down to
-// AfterID, and stops after LIMIT rows; only for those rows does it look up the attempt count
-// and the latest attempt, both through the attempts(request_id, id) index. It reads no
-// headers or bodies, which sit at the end of each row, so its cost does not depend on the
-// size of the log or of the bodies.
-const listQuery = `
+// listSelect is the start of every List query: the summary columns of a request, its number
+// of attempts, and its latest attempt, joined through the attempts(request_id, id) index (the
+// max(id) of the request's entries, then one primary-key lookup). The query continues with
+// the WHERE clause, whose first terms are always the keyset bounds r.id < ?1 AND r.id > ?2,
+// then ORDER BY r.id and LIMIT ?3.
+const listSelect = `
 SELECT r.id, r.received_at, r.method, r.uri, r.provider, r.event_type, r.signature, r.body_size, r.rejected,
 	(SELECT count(*) FROM attempts c WHERE c.request_id = r.id),
 	a.status, a.duration, a.error
 FROM requests r
 LEFT JOIN attempts a ON a.id = (SELECT max(l.id) FROM attempts l WHERE l.request_id = r.id)
-WHERE r.id < ?1 AND r.id > ?2
+WHERE r.id < ?1 AND r.id > ?2`
+
+// listQuery is the unfiltered List query. It walks the requests table backwards along its
+// primary key, from BeforeID down to AfterID, and stops after LIMIT rows; only for those rows
+// does it look up the attempt count and the latest attempt, both through the
+// attempts(request_id, id) index. It reads no headers or bodies, which sit at the end of each
+// row, so its cost does not depend on the size of the log or of the bodies.
+const listQuery = listSelect + `
 ORDER BY r.id DESC
 LIMIT ?3`
 
 // readStmts are the prepared statements of the read pool.
 type readStmts struct {
 	request, attempts, lastAttempt, lastAttemptKind, list, count *sql.Stmt
+
+	// filtered holds the filtered List statements prepared so far, by SQL text. A statement's
+	// text depends only on which filters are set, so there are a few dozen at most.
+	mu       sync.Mutex
+	filtered map[string]*sql.Stmt
 }
 
 // prepare prepares the read statements on db.
@@ -63,6 +77,32 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// listStmt returns the prepared statement for a filtered List query, preparing it on db the
+// first time. Preparing may wait for a connection, so it happens outside the lock.
+func (r *readStmts) listStmt(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	r.mu.Lock()
+	st := r.filtered[query]
+	r.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if prev := r.filtered[query]; prev != nil {
+		st.Close() // another List prepared it meanwhile
+		return prev, nil
+	}
+	if r.filtered == nil {
+		r.filtered = make(map[string]*sql.Stmt)
+	}
+	r.filtered[query] = st
+	return st, nil
+}
+
 // close closes the prepared statements that exist.
 func (r *readStmts) close() error {
 	var errs []error
@@ -71,6 +111,12 @@ func (r *readStmts) close() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.filtered {
+		errs = append(errs, st.Close())
+	}
+	r.filtered = nil
 	return errors.Join(errs...)
 }
 
@@ -204,7 +250,8 @@ func (s *Store) LastAttempt(ctx context.Context, requestID int64, kind webhook.A
 	return &a, nil
 }
 
-// Filter selects the requests List returns.
+// Filter selects the requests List returns. The zero Filter selects the newest 50 requests.
+// ParseQuery builds one from what a user types.
 type Filter struct {
 	// Limit is the most requests to return; 0 (or less) means 50.
 	Limit int
@@ -212,11 +259,37 @@ type Filter struct {
 	BeforeID int64
 	// AfterID keeps only requests with a larger id (what arrived since a request was seen).
 	AfterID int64
+	// Oldest, with AfterID, returns the Limit requests just above AfterID (the oldest first
+	// when scanning), still returned newest first — for paging towards newer rows, and for
+	// jumping to the oldest page (AfterID 0).
+	Oldest bool
+	// Method keeps requests with this method (case-insensitive); "" keeps all.
+	Method string
+	// Path keeps requests whose URI path (without the query) matches this glob (* and ?; a
+	// pattern without a leading "/" matches anywhere, e.g. "stripe*" ~ "*stripe*"); "" keeps all.
+	// The match is case-sensitive, like paths; every other character stands for itself.
+	Path string
+	// Status keeps requests by the outcome of their latest attempt: "2xx", "3xx", "4xx", "5xx",
+	// an exact code such as "404", "failed" (attempted, no response), "none" (never attempted,
+	// not rejected), or "rejected"; "" keeps all. Invalid values are an error wrapping ErrBadFilter.
+	Status string
+	// EventType keeps requests whose event type matches this glob; "" keeps all. The glob
+	// (* and ?) must match the whole event type, case-sensitively: "payment_intent.*".
+	EventType string
+	// Text keeps requests whose body or URI contains this text (case-insensitive for ASCII); "" keeps all.
+	// Bodies are searched as raw bytes, so binary and non-UTF-8 bodies match too.
+	Text string
 }
 
 // List returns summaries of the newest requests that match f, newest first, each with its
-// number of attempts and the outcome of its latest one. It never reads headers or bodies.
-// With AfterID, these are the newest Limit requests above AfterID.
+// number of attempts and the outcome of its latest one. With AfterID, these are the newest
+// Limit requests above AfterID; with Oldest, the oldest Limit requests above AfterID.
+//
+// All filtering happens in SQLite: List never reads headers, and reads bodies only inside
+// SQLite when f.Text is set. Without filters its cost does not depend on the size of the log;
+// with filters it walks the log from the keyset bound until Limit requests match, so a filter
+// that matches few requests reads much of the log. An invalid f.Status gives an error
+// wrapping ErrBadFilter.
 func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 	if err := s.checkOpen("list requests"); err != nil {
 		return nil, err
@@ -229,7 +302,19 @@ func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 	if before == 0 {
 		before = math.MaxInt64
 	}
-	rows, err := s.reads.list.QueryContext(ctx, before, f.AfterID, limit)
+	args := []any{before, f.AfterID, limit}
+	st := s.reads.list
+	if f.filtered() {
+		query, more, err := listStatement(f, len(args))
+		if err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		args = append(args, more...)
+		if st, err = s.reads.listStmt(ctx, s.rd, query); err != nil {
+			return nil, wrap("list requests", err)
+		}
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, wrap("list requests", err)
 	}
@@ -256,6 +341,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("list requests", err)
+	}
+	if f.Oldest {
+		slices.Reverse(out)
 	}
 	return out, nil
 }

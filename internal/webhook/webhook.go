@@ -24,6 +24,8 @@ const (
 	IngressNgrok  = "ngrok"
 	IngressRelay  = "relay"
 	IngressImport = "import"
+	// IngressEdit marks an edited copy of a recorded request, made to be replayed.
+	IngressEdit = "edit"
 )
 
 // AttemptKind says why an attempt was made.

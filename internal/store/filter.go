@@ -1,0 +1,157 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// uriPathSQL is the path part of a request's URI, the bytes before the first "?". It is cut
+// on bytes (BLOB) rather than characters, so that a URI that is not valid UTF-8 is cut at the
+// right place too, and then made TEXT again: this SQLite's GLOB never matches a BLOB
+// (SQLITE_LIKE_DOESNT_MATCH_BLOBS).
+const uriPathSQL = `CAST(substr(CAST(r.uri AS BLOB), 1, instr(CAST(r.uri || '?' AS BLOB), X'3F') - 1) AS TEXT)`
+
+// filtered reports whether f asks for more than the keyset bounds and Limit, that is, whether
+// List needs more than its prepared newest-first query.
+func (f Filter) filtered() bool {
+	return f.Oldest || f.Method != "" || f.Path != "" || f.Status != "" || f.EventType != "" || f.Text != ""
+}
+
+// listStatement returns the SQL of the List query for f, and the arguments of its filter
+// terms, which are numbered from ?(n+1) on: ?1 to ?n are the keyset bounds and limit. The SQL
+// depends only on which fields of f are set (and on the kind of status filter); every value
+// the user typed is a parameter.
+//
+// The query still walks requests along the primary key from the keyset bound and stops after
+// LIMIT matching rows, so its cost is the number of rows it has to look at. The terms on the
+// request row (method, event, path, rejected) are cheap; the status terms are checked on the
+// latest attempt, which the join reaches through attempts(request_id, id), and only for rows
+// that passed the others; the text term, the only one that reads bodies, comes last.
+func listStatement(f Filter, n int) (string, []any, error) {
+	st, err := parseStatus(f.Status)
+	if err != nil {
+		return "", nil, err
+	}
+	var (
+		b    strings.Builder
+		args []any
+	)
+	// param adds v to the arguments and returns its placeholder.
+	param := func(v any) string {
+		args = append(args, v)
+		return "?" + strconv.Itoa(n+len(args))
+	}
+	b.WriteString(listSelect)
+	if f.Method != "" {
+		b.WriteString("\n\tAND r.method = " + param(f.Method) + " COLLATE NOCASE")
+	}
+	if f.EventType != "" {
+		b.WriteString("\n\tAND r.event_type GLOB " + param(globPattern(f.EventType)))
+	}
+	if f.Path != "" {
+		p := f.Path
+		if !strings.HasPrefix(p, "/") {
+			p = "*" + p + "*"
+		}
+		b.WriteString("\n\tAND " + uriPathSQL + " GLOB " + param(globPattern(p)))
+	}
+	// The status is a term on the request row (rejected), on its latest attempt (reached
+	// through the join), or both.
+	var attempt string
+	switch st.kind {
+	case statusRejected:
+		b.WriteString("\n\tAND r.rejected <> ''")
+	case statusNone:
+		b.WriteString("\n\tAND r.rejected = ''")
+		attempt = "a.id IS NULL"
+	case statusRange:
+		attempt = "a.status BETWEEN " + param(st.lo) + " AND " + param(st.hi)
+	}
+	var text string
+	if f.Text != "" {
+		// lower() is ASCII-only, like asciiLower; on a BLOB it works on the raw bytes, NULs
+		// included, and returns TEXT. Cast back to BLOB, both sides are compared as bytes:
+		// instr on TEXT would step over UTF-8 continuation bytes, and LIKE would stop at a NUL
+		// (and never matches a BLOB). A NULL body gives NULL, which does not match.
+		p := param(asciiLower(f.Text))
+		text = "(instr(CAST(lower(r.uri) AS BLOB), " + p + ") > 0" +
+			" OR instr(CAST(lower(r.body) AS BLOB), " + p + ") > 0)"
+	}
+	switch {
+	case attempt != "" && text != "":
+		// One term on the attempt: SQLite checks a term as soon as its tables are at hand, so
+		// a separate text term would read the body of every row before the join is looked at.
+		b.WriteString("\n\tAND CASE WHEN " + attempt + " THEN " + text + " END")
+	case attempt != "":
+		b.WriteString("\n\tAND " + attempt)
+	case text != "":
+		b.WriteString("\n\tAND " + text)
+	}
+	if f.Oldest {
+		b.WriteString("\nORDER BY r.id ASC")
+	} else {
+		b.WriteString("\nORDER BY r.id DESC")
+	}
+	b.WriteString("\nLIMIT ?3")
+	return b.String(), args, nil
+}
+
+// globPattern turns a pattern with the wildcards * and ? into an SQLite GLOB pattern, in
+// which every other character stands for itself: "[" would start a character class, so it
+// becomes the class "[[]".
+func globPattern(p string) string {
+	return strings.ReplaceAll(p, "[", "[[]")
+}
+
+// asciiLower returns s with ASCII letters in lower case and every other byte unchanged, as a
+// BLOB argument: the same mapping as SQLite's lower() without ICU.
+func asciiLower(s string) []byte {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
+}
+
+// statusKind says how a Filter.Status selects requests.
+type statusKind uint8
+
+const (
+	statusAll      statusKind = iota // no status filter
+	statusRange                      // the latest attempt's status is within [lo, hi]
+	statusNone                       // no attempt, not rejected
+	statusRejected                   // rejected by the ingress
+)
+
+// statusFilter is a parsed Filter.Status.
+type statusFilter struct {
+	kind   statusKind
+	lo, hi int
+}
+
+// parseStatus parses a Filter.Status value; keywords and classes are case-insensitive.
+func parseStatus(v string) (statusFilter, error) {
+	switch s := strings.ToLower(v); s {
+	case "":
+		return statusFilter{}, nil
+	case "failed":
+		return statusFilter{kind: statusRange}, nil // an attempt without a response has status 0
+	case "none":
+		return statusFilter{kind: statusNone}, nil
+	case "rejected":
+		return statusFilter{kind: statusRejected}, nil
+	case "2xx", "3xx", "4xx", "5xx":
+		lo := int(s[0]-'0') * 100
+		return statusFilter{kind: statusRange, lo: lo, hi: lo + 99}, nil
+	}
+	if len(v) == 3 && strings.Trim(v, "0123456789") == "" {
+		if code, _ := strconv.Atoi(v); code >= 100 && code <= 599 {
+			return statusFilter{kind: statusRange, lo: code, hi: code}, nil
+		}
+	}
+	return statusFilter{}, fmt.Errorf("%w: status %q: use 2xx, 3xx, 4xx, 5xx, a code such as 404, failed, none or rejected",
+		ErrBadFilter, v)
+}
