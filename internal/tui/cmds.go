@@ -1,9 +1,9 @@
 package tui
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -146,9 +146,9 @@ func (m Model) prepareEdit(id int64) tea.Cmd {
 // bodyExt picks a file extension so that the editor highlights the body.
 func bodyExt(r *webhook.Request) string {
 	switch ct := r.Header.Get("Content-Type"); {
-	case bytes.Contains([]byte(ct), []byte("json")):
+	case strings.Contains(ct, "json"):
 		return ".json"
-	case bytes.Contains([]byte(ct), []byte("xml")):
+	case strings.Contains(ct, "xml"):
 		return ".xml"
 	}
 	return ".txt"
@@ -200,5 +200,3 @@ func (m Model) copyRequest(id int64, what string) tea.Cmd {
 		return copyMsg{what: what, text: CurlCommand(req, base+req.URI)}
 	}
 }
-
-var _ Source = (*store.Store)(nil)

@@ -25,6 +25,8 @@ type Source interface {
 	Count(ctx context.Context) (int64, error)
 }
 
+var _ Source = (*store.Store)(nil)
+
 // Replayer sends recorded requests again and records the attempts.
 type Replayer interface {
 	// Replay sends request id to to ("" for the target of its latest forward).

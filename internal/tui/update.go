@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -30,7 +31,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.prefetch()
 	case tea.BackgroundColorMsg:
 		m.styles = DefaultStyles(msg.IsDark())
-		m.help.Styles = defaultHelpStyles(msg.IsDark())
+		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		m.renderDetail()
 		return m, nil
 	case tea.KeyPressMsg:

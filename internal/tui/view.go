@@ -287,8 +287,6 @@ func (m Model) viewHelp() string {
 	return strings.Join(lines, "\n")
 }
 
-func defaultHelpStyles(dark bool) help.Styles { return help.DefaultStyles(dark) }
-
 // cell pads or truncates s to exactly w display columns.
 func cell(s string, w int) string {
 	if w <= 0 {
