@@ -27,7 +27,7 @@ running 'hookctl listen' appear as they arrive.`,
 				return err
 			}
 			defer closeLog()
-			db, err := g.openLog(ctx, false)
+			db, err := g.openLog(ctx, log, false)
 			if err != nil {
 				return err
 			}

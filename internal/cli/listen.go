@@ -95,7 +95,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		return err
 	}
 	defer closeLog()
-	db, err := g.openLog(ctx, false)
+	db, err := g.openLog(ctx, log, false)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ recorded as a new attempt of kind "replay".`,
 				to = t
 			}
 			ctx := cmd.Context()
-			db, err := g.openLog(ctx, false)
+			db, err := g.openLog(ctx, g.logger(), false)
 			if err != nil {
 				return err
 			}

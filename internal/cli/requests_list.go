@@ -26,7 +26,7 @@ func newRequestsListCmd(g *globals) *cobra.Command {
 			if o.limit < 1 {
 				return fmt.Errorf("--limit must be at least 1, got %d", o.limit)
 			}
-			db, err := g.openLog(cmd.Context(), true)
+			db, err := g.openLog(cmd.Context(), g.logger(), true)
 			if err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ func newRequestsShowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			db, err := g.openLog(ctx, true)
+			db, err := g.openLog(ctx, g.logger(), true)
 			if err != nil {
 				return err
 			}

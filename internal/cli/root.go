@@ -118,13 +118,13 @@ func (g *globals) dbPath() (string, error) {
 	return filepath.Join(home, ".local", "share", "hookctl", "hookctl.db"), nil
 }
 
-// openLog opens the request log.
-func (g *globals) openLog(ctx context.Context, readOnly bool) (*store.Store, error) {
+// openLog opens the request log; its diagnostics go to log.
+func (g *globals) openLog(ctx context.Context, log *slog.Logger, readOnly bool) (*store.Store, error) {
 	path, err := g.dbPath()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Config{Path: path, Logger: g.logger(), ReadOnly: readOnly})
+	return store.Open(ctx, store.Config{Path: path, Logger: log, ReadOnly: readOnly})
 }
 
 // explain turns a lookup failure into a message that says what to do.

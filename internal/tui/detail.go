@@ -18,6 +18,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/webhook"
 )
 
@@ -191,7 +192,7 @@ func (w *detailWriter) attempt(n int, a *webhook.Attempt) {
 		w.field(4, "Status", st.Error.Render("failed: no response"))
 	}
 	if a.Duration > 0 {
-		w.field(4, "Duration", detailDuration(a.Duration))
+		w.field(4, "Duration", humanize.Duration(a.Duration))
 	}
 	if a.Status == 0 {
 		return
@@ -854,19 +855,6 @@ func detailTime(t time.Time) string {
 		return "-"
 	}
 	return t.Local().Format("2006-01-02 15:04:05.000 MST")
-}
-
-// detailDuration renders a duration the way people read latencies: 850µs, 12ms, 1.2s.
-func detailDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "-"
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	}
-	return d.Round(100 * time.Millisecond).String()
 }
 
 // detailSize renders a byte count: "1 byte", "312 bytes", "1.5KiB", "25MiB".
