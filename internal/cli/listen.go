@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +28,11 @@ type listenOptions struct {
 	timeout   time.Duration
 	headers   []string
 	status    int
+
+	ngrok          bool
+	ngrokDomain    string
+	ngrokAuthtoken string
+	ngrokTimeout   time.Duration
 }
 
 func newListenCmd(g *globals) *cobra.Command {
@@ -47,6 +52,7 @@ Otherwise (or with --no-tui) one line is printed per request; with --json, one J
 per line, starting with {"event":"ready",...}.`,
 		Example: `  hookctl listen --forward-to localhost:3000
   hookctl listen --forward-to http://localhost:8000/api/webhooks --timeout 10s
+  NGROK_AUTHTOKEN=... hookctl listen --ngrok --forward-to 3000
   hookctl listen --json | jq .`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,6 +68,10 @@ per line, starting with {"event":"ready",...}.`,
 	f.DurationVar(&o.timeout, "timeout", forward.DefaultTimeout, "how long the target may take to answer; then the sender gets 504")
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "add a header to forwarded requests (\"Key: Value\", repeatable)")
 	f.IntVar(&o.status, "status", http.StatusOK, "status to answer with when there is no --forward-to")
+	f.BoolVar(&o.ngrok, "ngrok", false, "also receive webhooks on a public ngrok URL (needs an ngrok authtoken)")
+	f.StringVar(&o.ngrokDomain, "ngrok-domain", "", "reserved ngrok `DOMAIN` to use for the public URL")
+	f.StringVar(&o.ngrokAuthtoken, "ngrok-authtoken", "", "ngrok authtoken (default $NGROK_AUTHTOKEN)")
+	f.DurationVar(&o.ngrokTimeout, "ngrok-timeout", 10*time.Second, "how long to try to reach ngrok before giving up")
 	return cmd
 }
 
@@ -100,9 +110,13 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		return err
 	}
 	defer db.Close()
-	ingress, err := tunnel.Local(o.addr)
+	ingresses, err := openIngresses(ctx, g, o, log)
 	if err != nil {
 		return err
+	}
+	local, public := ingresses[0].URL(), ""
+	if len(ingresses) > 1 {
+		public = ingresses[1].URL()
 	}
 	fwd := forward.New(forward.Config{Timeout: o.timeout, Header: extra})
 	defer fwd.Close()
@@ -111,8 +125,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		targetText = target.String()
 	}
 	hcfg := capture.Config{
-		Log: db, Forwarder: fwd, Target: target, Status: o.status, MaxBody: maxBody,
-		Ingress: ingress.Name(), Logger: log,
+		Log: db, Forwarder: fwd, Target: target, Status: o.status, MaxBody: maxBody, Logger: log,
 	}
 	scfg := capture.ServeConfig{WriteTimeout: time.Minute + o.timeout + 30*time.Second, Logger: log}
 
@@ -124,11 +137,13 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 			default: // the UI is behind: it catches up from the log
 			}
 		}
-		return runWithTUI(ctx, g, ingress, capture.New(hcfg), scfg, tui.Config{
+		return runWithTUI(ctx, g, func(ctx context.Context) error {
+			return serveAll(ctx, ingresses, hcfg, scfg)
+		}, tui.Config{
 			Source:   db,
 			Replayer: forward.LogReplayer{Forwarder: fwd, Log: db},
 			Events:   events,
-			Info:     tui.Info{Ingress: ingress.URL(), Target: targetText, DB: db.Path()},
+			Info:     tui.Info{Ingress: local, PublicURL: public, Target: targetText, DB: db.Path()},
 			Editor:   editor(g.env),
 			Logger:   log,
 		})
@@ -137,12 +152,14 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.status)
 	defer p.Close()
 	hcfg.Notify = p.Notify
-	handler := capture.New(hcfg)
 	if o.json {
-		p.writeJSON(readyJSON{Event: "ready", Ingress: ingress.URL(), Target: targetText, DB: db.Path()})
+		p.writeJSON(readyJSON{Event: "ready", Ingress: local, PublicURL: public, Target: targetText, DB: db.Path()})
 	} else {
 		w := g.env.ErrOut
-		fmt.Fprintf(w, "Send webhooks to  %s\n", ingress.URL())
+		if public != "" {
+			fmt.Fprintf(w, "Public URL        %s\n", public)
+		}
+		fmt.Fprintf(w, "Send webhooks to  %s\n", local)
 		if target != nil {
 			fmt.Fprintf(w, "Forwarding to     %s\n", targetText)
 		} else {
@@ -150,25 +167,70 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		}
 		fmt.Fprintf(w, "Recording to      %s\n", db.Path())
 		fmt.Fprintf(w, "Press Ctrl-C to stop.\n\n")
-	}
-	if !o.json {
 		stopping := context.AfterFunc(ctx, func() {
-			fmt.Fprintln(g.env.ErrOut, "Stopping: finishing requests in flight (Ctrl-C again to quit at once)")
+			fmt.Fprintln(w, "Stopping: finishing requests in flight (Ctrl-C again to quit at once)")
 		})
 		defer stopping()
 	}
-	return capture.Serve(ctx, ingress, handler, scfg)
+	return serveAll(ctx, ingresses, hcfg, scfg)
 }
 
-// runWithTUI serves the ingress while the terminal UI runs in the foreground; quitting the UI
-// stops the listener.
-func runWithTUI(ctx context.Context, g *globals, ingress net.Listener, h http.Handler, scfg capture.ServeConfig, cfg tui.Config) error {
+// openIngresses opens the local ingress and, with --ngrok, the public one after it.
+func openIngresses(ctx context.Context, g *globals, o *listenOptions, log *slog.Logger) ([]tunnel.Ingress, error) {
+	local, err := tunnel.Local(o.addr)
+	if err != nil {
+		return nil, err
+	}
+	if !o.ngrok {
+		return []tunnel.Ingress{local}, nil
+	}
+	token := o.ngrokAuthtoken
+	if token == "" {
+		token = g.env.Getenv("NGROK_AUTHTOKEN")
+	}
+	public, err := tunnel.Ngrok(ctx, tunnel.NgrokConfig{Authtoken: token, Domain: o.ngrokDomain, Timeout: o.ngrokTimeout, Logger: log})
+	if err != nil {
+		local.Close()
+		return nil, err
+	}
+	return []tunnel.Ingress{local, public}, nil
+}
+
+// serveAll serves the capture handler on every ingress until ctx ends or one of them fails,
+// which stops the others.
+func serveAll(ctx context.Context, ingresses []tunnel.Ingress, hcfg capture.Config, scfg capture.ServeConfig) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(ingresses))
+	for _, in := range ingresses {
+		cfg := hcfg
+		cfg.Ingress = in.Name()
+		h := capture.New(cfg)
+		go func() {
+			err := capture.Serve(ctx, in, h, scfg)
+			if err != nil {
+				err = fmt.Errorf("%s ingress: %w", in.Name(), err)
+			}
+			cancel()
+			errs <- err
+		}()
+	}
+	var all []error
+	for range ingresses {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
+}
+
+// runWithTUI runs serve while the terminal UI runs in the foreground; quitting the UI stops
+// serving, and serving that stops on its own ends the UI.
+func runWithTUI(ctx context.Context, g *globals, serve func(context.Context) error, cfg tui.Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	served := make(chan error, 1)
 	go func() {
-		served <- capture.Serve(ctx, ingress, h, scfg)
-		cancel() // a server that stops on its own ends the UI too
+		served <- serve(ctx)
+		cancel()
 	}()
 	uiErr := tui.Run(ctx, cfg, tui.Terminal{In: g.env.In, Out: g.env.Out, NoColor: !g.color()})
 	cancel()
