@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookctl/hookctl/internal/forward"
+	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/rawhead"
 	"github.com/hookctl/hookctl/internal/webhook"
 )
@@ -142,7 +143,7 @@ func (h *Handler) readBody(r *http.Request, rec *webhook.Request) (string, int) 
 	tooBig := func(size int64) (string, int) {
 		rec.Body, rec.BodySize = nil, size
 		return fmt.Sprintf("request body of %s exceeds the %s limit (raise it with --max-body)",
-			sizeText(size, r.ContentLength < 0), FormatSize(limit)), http.StatusRequestEntityTooLarge
+			sizeText(size, r.ContentLength < 0), humanize.Size(limit)), http.StatusRequestEntityTooLarge
 	}
 	if r.ContentLength > limit {
 		return tooBig(r.ContentLength)
@@ -165,9 +166,9 @@ func (h *Handler) readBody(r *http.Request, rec *webhook.Request) (string, int) 
 
 func sizeText(n int64, atLeast bool) string {
 	if atLeast {
-		return "more than " + FormatSize(n-1)
+		return "more than " + humanize.Size(n-1)
 	}
-	return FormatSize(n)
+	return humanize.Size(n)
 }
 
 // record commits rec to the log. If that fails, it answers 503 so that the sender retries.

@@ -451,9 +451,4 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, %v", tt.in, got, err)
 		}
 	}
-	for n, want := range map[int64]string{25 << 20: "25MiB", 27_000_000: "25.7MiB", 1536: "1.5KiB", 1000: "1000B", 1 << 30: "1GiB"} {
-		if got := capture.FormatSize(n); got != want {
-			t.Errorf("FormatSize(%d) = %s, want %s", n, got, want)
-		}
-	}
 }

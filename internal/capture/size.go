@@ -6,25 +6,6 @@ import (
 	"strings"
 )
 
-// FormatSize formats n bytes in the largest binary unit it reaches: exactly when the unit
-// divides it ("25MiB"), to one decimal otherwise ("25.7MiB").
-func FormatSize(n int64) string {
-	for _, u := range sizeUnits {
-		switch {
-		case n >= u.n && n%u.n == 0:
-			return strconv.FormatInt(n/u.n, 10) + u.name
-		case n >= u.n:
-			return strconv.FormatFloat(float64(n)/float64(u.n), 'f', 1, 64) + u.name
-		}
-	}
-	return strconv.FormatInt(n, 10) + "B"
-}
-
-var sizeUnits = []struct {
-	name string
-	n    int64
-}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}}
-
 // ParseSize parses a size such as "25MiB", "512KiB", "10MB", "2048" or "1.5MiB" into bytes.
 // Decimal units (KB, MB, GB) are powers of 1000, binary units (KiB, MiB, GiB) of 1024.
 func ParseSize(s string) (int64, error) {

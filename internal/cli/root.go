@@ -80,14 +80,20 @@ func (g *globals) sessionLogger(toFile bool) (*slog.Logger, func(), error) {
 
 // logPath is the diagnostics file: $XDG_STATE_HOME/hookctl/hookctl.log.
 func (g *globals) logPath() (string, error) {
-	if d := g.env.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "hookctl", "hookctl.log"), nil
+	return g.xdgPath("XDG_STATE_HOME", ".local/state", "hookctl.log")
+}
+
+// xdgPath is file in hookctl's directory under the XDG base directory named by env, or under
+// fallback in the home directory.
+func (g *globals) xdgPath(env, fallback, file string) (string, error) {
+	if d := g.env.Getenv(env); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "hookctl", file), nil
 	}
 	home := g.env.Getenv("HOME")
 	if home == "" {
-		return "", errors.New("cannot find the state directory: HOME is not set")
+		return "", fmt.Errorf("cannot find $%s: HOME is not set", env)
 	}
-	return filepath.Join(home, ".local", "state", "hookctl", "hookctl.log"), nil
+	return filepath.Join(home, filepath.FromSlash(fallback), "hookctl", file), nil
 }
 
 // editor is the command that edits a body in the terminal UI.
@@ -108,14 +114,11 @@ func (g *globals) dbPath() (string, error) {
 	if p := g.env.Getenv("HOOKCTL_DB"); p != "" {
 		return p, nil
 	}
-	if d := g.env.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "hookctl", "hookctl.db"), nil
+	p, err := g.xdgPath("XDG_DATA_HOME", ".local/share", "hookctl.db")
+	if err != nil {
+		return "", fmt.Errorf("%w (use --db or HOOKCTL_DB)", err)
 	}
-	home := g.env.Getenv("HOME")
-	if home == "" {
-		return "", errors.New("cannot find the log: HOME is not set (use --db or HOOKCTL_DB)")
-	}
-	return filepath.Join(home, ".local", "share", "hookctl", "hookctl.db"), nil
+	return p, nil
 }
 
 // openLog opens the request log; its diagnostics go to log.

@@ -19,13 +19,20 @@ func Duration(d time.Duration) string {
 	return d.Round(100 * time.Millisecond).String()
 }
 
-// Size renders a byte count: "512B", "2.0KiB", "20.0MiB".
+// Size renders a byte count in the largest binary unit it reaches: exactly when the unit
+// divides it ("25MiB"), to one decimal otherwise ("25.7MiB", "1.5KiB"), in bytes below 1 KiB
+// ("512B").
 func Size(n int64) string {
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + "B"
-	case n < 1<<20:
-		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + "KiB"
+	for _, u := range []struct {
+		name string
+		n    int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		switch {
+		case n >= u.n && n%u.n == 0:
+			return strconv.FormatInt(n/u.n, 10) + u.name
+		case n >= u.n:
+			return strconv.FormatFloat(float64(n)/float64(u.n), 'f', 1, 64) + u.name
+		}
 	}
-	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + "MiB"
+	return strconv.FormatInt(n, 10) + "B"
 }

@@ -17,7 +17,10 @@ func TestDuration(t *testing.T) {
 }
 
 func TestSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0B", 1023: "1023B", 2048: "2.0KiB", 20 << 20: "20.0MiB"} {
+	for n, want := range map[int64]string{
+		0: "0B", 1023: "1023B", 1000: "1000B", 2048: "2KiB", 1536: "1.5KiB", 20 << 20: "20MiB",
+		25 << 20: "25MiB", 27_000_000: "25.7MiB", 1 << 30: "1GiB",
+	} {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}

@@ -865,16 +865,5 @@ func detailSize(n int64) string {
 	case n < 1<<10:
 		return strconv.FormatInt(n, 10) + " bytes"
 	}
-	for _, u := range []struct {
-		name string
-		n    int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		switch {
-		case n >= u.n && n%u.n == 0:
-			return strconv.FormatInt(n/u.n, 10) + u.name
-		case n >= u.n:
-			return strconv.FormatFloat(float64(n)/float64(u.n), 'f', 1, 64) + u.name
-		}
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
+	return humanize.Size(n)
 }
