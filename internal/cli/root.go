@@ -39,7 +39,7 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&g.db, "db", "", "path of the request log (env HOOKCTL_DB; default $XDG_DATA_HOME/hookctl/hookctl.db)")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour output (also NO_COLOR)")
-	pf.BoolVar(&g.debug, "debug", false, "write debug diagnostics to stderr")
+	pf.BoolVar(&g.debug, "debug", false, "write debug diagnostics (to stderr; to $XDG_STATE_HOME/hookctl/hookctl.log while the terminal UI runs)")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
