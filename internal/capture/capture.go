@@ -26,11 +26,31 @@ const DefaultMaxBody = 25 << 20
 // RequestIDHeader carries the request's id in the log on every response from the ingress.
 const RequestIDHeader = "X-Hookctl-Request-Id"
 
-// Recorder is the part of the log the handler writes to. Both methods return once the row is
+// Recorder is the part of the log the handler writes to. Its methods return once the row is
 // committed, and set the row's ID.
 type Recorder interface {
 	AddRequest(ctx context.Context, r *webhook.Request) error
+	// AddRequestRef is AddRequest for a request that its ingress already named (the relay's
+	// id for it), so that a redelivery of it can be recognised.
+	AddRequestRef(ctx context.Context, r *webhook.Request, ref string) error
 	AddAttempt(ctx context.Context, a *webhook.Attempt) error
+}
+
+// received is what an ingress that reads requests itself knows of one beyond *http.Request.
+type received struct {
+	header     webhook.Headers
+	ref        string
+	receivedAt time.Time
+}
+
+type receivedKey struct{}
+
+// WithReceived attaches to ctx what an ingress that reads requests itself (the relay client)
+// knows of a request: its header lines in the order and case the sender wrote them, the
+// ingress's own id for it, and when the ingress received it. The handler records those
+// instead of what it can see itself.
+func WithReceived(ctx context.Context, header webhook.Headers, ref string, receivedAt time.Time) context.Context {
+	return context.WithValue(ctx, receivedKey{}, received{header: header, ref: ref, receivedAt: receivedAt})
 }
 
 // Config configures a Handler. Zero values get sensible defaults.
@@ -96,16 +116,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// cannot take back a webhook it has sent.
 	ctx := context.WithoutCancel(r.Context())
 
+	ref := ""
+	if rc, ok := r.Context().Value(receivedKey{}).(received); ok {
+		ref = rc.ref
+	}
 	if rejected, status := h.readBody(r, rec); rejected != "" {
 		rec.Rejected = rejected
-		if err := h.record(ctx, w, rec); err != nil {
+		if err := h.record(ctx, w, rec, ref); err != nil {
 			return
 		}
 		w.Header().Set("Connection", "close")
 		http.Error(w, "hookctl: "+rejected, status)
 		return
 	}
-	if err := h.record(ctx, w, rec); err != nil {
+	if err := h.record(ctx, w, rec, ref); err != nil {
 		return
 	}
 	if h.cfg.Target == nil {
@@ -119,12 +143,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // request builds the log row for r from what has been read so far: everything but the body.
 func (h *Handler) request(r *http.Request) *webhook.Request {
+	at := h.cfg.Now().UTC()
 	headers, ok := rawhead.Headers(r)
+	if rc, given := r.Context().Value(receivedKey{}).(received); given {
+		headers, ok = rc.header, true
+		if !rc.receivedAt.IsZero() {
+			at = rc.receivedAt.UTC()
+		}
+	}
 	if !ok {
 		headers = append(webhook.Headers{{Name: "Host", Value: r.Host}}, webhook.FromHTTP(r.Header)...)
 	}
 	return &webhook.Request{
-		ReceivedAt: h.cfg.Now().UTC(),
+		ReceivedAt: at,
 		Method:     r.Method,
 		URI:        r.RequestURI,
 		Proto:      r.Proto,
@@ -171,9 +202,16 @@ func sizeText(n int64, atLeast bool) string {
 	return humanize.Size(n)
 }
 
-// record commits rec to the log. If that fails, it answers 503 so that the sender retries.
-func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhook.Request) error {
-	if err := h.cfg.Log.AddRequest(ctx, rec); err != nil {
+// record commits rec to the log, under the ingress's ref when it has one. If that fails, it
+// answers 503 so that the sender retries.
+func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhook.Request, ref string) error {
+	var err error
+	if ref != "" {
+		err = h.cfg.Log.AddRequestRef(ctx, rec, ref)
+	} else {
+		err = h.cfg.Log.AddRequest(ctx, rec)
+	}
+	if err != nil {
 		h.cfg.Logger.Error("record request", "method", rec.Method, "uri", rec.URI, "err", err)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "hookctl: could not record the request: "+err.Error(), http.StatusServiceUnavailable)
@@ -229,6 +267,9 @@ func (h *Handler) writeHead(w http.ResponseWriter, res *forward.Result) {
 			continue
 		}
 		dst[k] = vv
+	}
+	if _, ok := dst["Content-Type"]; !ok {
+		dst["Content-Type"] = nil // pass on the absence too: no sniffed type
 	}
 	w.WriteHeader(res.Response.StatusCode)
 }

@@ -325,6 +325,23 @@ func TestOversizeBody(t *testing.T) {
 	}
 }
 
+func TestNoContentTypeAdded(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil
+		io.WriteString(w, "<html>plain bytes</html>")
+	}))
+	defer target.Close()
+	r := newRig(t, capture.Config{Target: mustURL(t, target.URL)}, capture.ServeConfig{})
+	resp, err := http.Get(r.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct, ok := resp.Header["Content-Type"]; ok {
+		t.Fatalf("the sender got Content-Type %q that the target did not send", ct)
+	}
+}
+
 func TestRecordOnly(t *testing.T) {
 	r := newRig(t, capture.Config{Status: http.StatusCreated}, capture.ServeConfig{})
 	resp, err := http.Post(r.url+"/capture?x=1", "text/plain", strings.NewReader("hello"))

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hookctl/hookctl/internal/capture"
 	"github.com/hookctl/hookctl/internal/forward"
+	"github.com/hookctl/hookctl/internal/relay"
+	"github.com/hookctl/hookctl/internal/store"
 	"github.com/hookctl/hookctl/internal/tui"
 	"github.com/hookctl/hookctl/internal/tunnel"
 	"github.com/hookctl/hookctl/internal/webhook"
@@ -33,6 +35,9 @@ type listenOptions struct {
 	ngrokDomain    string
 	ngrokAuthtoken string
 	ngrokTimeout   time.Duration
+
+	relay      string
+	relayToken string
 }
 
 func newListenCmd(g *globals) *cobra.Command {
@@ -53,6 +58,7 @@ per line, starting with {"event":"ready",...}.`,
 		Example: `  hookctl listen --forward-to localhost:3000
   hookctl listen --forward-to http://localhost:8000/api/webhooks --timeout 10s
   NGROK_AUTHTOKEN=... hookctl listen --ngrok --forward-to 3000
+  hookctl listen --relay https://hooks.example.com --forward-to 3000
   hookctl listen --json | jq .`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -72,6 +78,9 @@ per line, starting with {"event":"ready",...}.`,
 	f.StringVar(&o.ngrokDomain, "ngrok-domain", "", "reserved ngrok `DOMAIN` to use for the public URL")
 	f.StringVar(&o.ngrokAuthtoken, "ngrok-authtoken", "", "ngrok authtoken (default $NGROK_AUTHTOKEN)")
 	f.DurationVar(&o.ngrokTimeout, "ngrok-timeout", 10*time.Second, "how long to try to reach ngrok before giving up")
+	f.StringVar(&o.relay, "relay", "", "also receive webhooks through the self-hosted relay at `URL` (see hookctl relay serve)")
+	f.StringVar(&o.relayToken, "relay-token", "", "operator token for creating a channel on the relay (env HOOKCTL_RELAY_TOKEN)")
+	cmd.MarkFlagsMutuallyExclusive("ngrok", "relay")
 	return cmd
 }
 
@@ -118,6 +127,21 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	if len(ingresses) > 1 {
 		public = ingresses[1].URL()
 	}
+	var creds *relay.Credentials
+	if o.relay != "" {
+		token := o.relayToken
+		if token == "" {
+			token = g.env.Getenv("HOOKCTL_RELAY_TOKEN")
+		}
+		path, err := g.xdgPath("XDG_CONFIG_HOME", ".config", "relay-channels.json")
+		if err != nil {
+			return err
+		}
+		if creds, err = relayChannel(ctx, path, o.relay, token); err != nil {
+			return err
+		}
+		public = creds.PublicURL
+	}
 	fwd := forward.New(forward.Config{Timeout: o.timeout, Header: extra})
 	defer fwd.Close()
 	targetText := ""
@@ -138,7 +162,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 			}
 		}
 		return runWithTUI(ctx, g, func(ctx context.Context) error {
-			return serveAll(ctx, ingresses, hcfg, scfg)
+			return serveAll(ctx, ingresses, creds, db, hcfg, scfg)
 		}, tui.Config{
 			Source:   db,
 			Replayer: forward.LogReplayer{Forwarder: fwd, Log: db},
@@ -149,7 +173,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		})
 	}
 
-	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.status)
+	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.status, g.env.Now)
 	defer p.Close()
 	hcfg.Notify = p.Notify
 	if o.json {
@@ -172,7 +196,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		})
 		defer stopping()
 	}
-	return serveAll(ctx, ingresses, hcfg, scfg)
+	return serveAll(ctx, ingresses, creds, db, hcfg, scfg)
 }
 
 // openIngresses opens the local ingress and, with --ngrok, the public one after it.
@@ -196,12 +220,49 @@ func openIngresses(ctx context.Context, g *globals, o *listenOptions, log *slog.
 	return []tunnel.Ingress{local, public}, nil
 }
 
-// serveAll serves the capture handler on every ingress until ctx ends or one of them fails,
-// which stops the others.
-func serveAll(ctx context.Context, ingresses []tunnel.Ingress, hcfg capture.Config, scfg capture.ServeConfig) error {
+// serveAll serves the capture handler on every ingress, and through the relay client when
+// creds is set, until ctx ends or one of them fails, which stops the others.
+func serveAll(ctx context.Context, ingresses []tunnel.Ingress, creds *relay.Credentials, db *store.Store, hcfg capture.Config, scfg capture.ServeConfig) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(ingresses))
+	n := len(ingresses)
+	errs := make(chan error, n+1)
+	if creds != nil {
+		n++
+		cfg := hcfg
+		cfg.Ingress = webhook.IngressRelay
+		notify := hcfg.Notify
+		go func() {
+			err := relay.RunClient(ctx, relay.ClientConfig{
+				Credentials: *creds,
+				Handler:     capture.New(cfg),
+				Seen: func(ctx context.Context, ref string) (bool, error) {
+					_, err := db.RequestIDByRef(ctx, ref)
+					if errors.Is(err, store.ErrNotFound) {
+						return false, nil
+					}
+					return err == nil, err
+				},
+				WithRequest: capture.WithReceived,
+				OnState: func(st relay.State, err error) {
+					if notify == nil {
+						return
+					}
+					in := &webhook.IngressState{Name: webhook.IngressRelay, State: string(st)}
+					if err != nil {
+						in.Error = err.Error()
+					}
+					notify(webhook.Event{Kind: webhook.EventIngress, Ingress: in})
+				},
+				Logger: hcfg.Logger,
+			})
+			if err != nil {
+				err = fmt.Errorf("relay: %w", err)
+			}
+			cancel()
+			errs <- err
+		}()
+	}
 	for _, in := range ingresses {
 		cfg := hcfg
 		cfg.Ingress = in.Name()
@@ -216,7 +277,7 @@ func serveAll(ctx context.Context, ingresses []tunnel.Ingress, hcfg capture.Conf
 		}()
 	}
 	var all []error
-	for range ingresses {
+	for range n {
 		all = append(all, <-errs)
 	}
 	return errors.Join(all...)

@@ -43,7 +43,7 @@ func TestServeAllIngresses(t *testing.T) {
 	}
 	ingresses := []tunnel.Ingress{local, namedIngress{other, webhook.IngressNgrok}}
 	done := make(chan error, 1)
-	go func() { done <- serveAll(ctx, ingresses, capture.Config{Log: db}, capture.ServeConfig{}) }()
+	go func() { done <- serveAll(ctx, ingresses, nil, db, capture.Config{Log: db}, capture.ServeConfig{}) }()
 
 	for _, in := range ingresses {
 		resp, err := http.Post(in.URL()+"/via/"+in.Name(), "text/plain", strings.NewReader(in.Name()))

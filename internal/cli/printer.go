@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/hookctl/hookctl/internal/webhook"
 )
@@ -18,12 +19,13 @@ type printer struct {
 	color     bool
 	forwarded bool // a target is set: a request's line waits for its attempt
 	status    int  // the status answered when there is no target
+	now       func() time.Time
 	events    chan webhook.Event
 	done      sync.WaitGroup
 }
 
-func newPrinter(out io.Writer, asJSON, color, forwarded bool, status int) *printer {
-	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, status: status, events: make(chan webhook.Event, 4096)}
+func newPrinter(out io.Writer, asJSON, color, forwarded bool, status int, now func() time.Time) *printer {
+	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, status: status, now: now, events: make(chan webhook.Event, 4096)}
 	p.done.Go(func() {
 		for ev := range p.events {
 			p.print(ev)
@@ -57,6 +59,13 @@ type requestEventJSON struct {
 	RemoteAddr string `json:"remote_addr"`
 }
 
+type ingressEventJSON struct {
+	Event   string `json:"event"`
+	Ingress string `json:"ingress"`
+	State   string `json:"state"`
+	Error   string `json:"error"`
+}
+
 type attemptEventJSON struct {
 	Event  string `json:"event"`
 	Method string `json:"method"`
@@ -70,6 +79,18 @@ func (p *printer) writeJSON(v any) {
 }
 
 func (p *printer) print(ev webhook.Event) {
+	if in := ev.Ingress; in != nil {
+		if p.json {
+			p.writeJSON(ingressEventJSON{Event: "ingress", Ingress: in.Name, State: in.State, Error: in.Error})
+			return
+		}
+		line := fmt.Sprintf("%s  %s %s", p.now().Format("15:04:05"), in.Name, in.State)
+		if in.Error != "" {
+			line += ": " + in.Error
+		}
+		fmt.Fprintln(p.out, line)
+		return
+	}
 	r := ev.Request
 	if p.json {
 		switch ev.Kind {

@@ -48,6 +48,7 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 		newInspectCmd(g),
 		newRequestsCmd(g),
 		newReplayCmd(g),
+		newRelayCmd(g),
 		newVersionCmd(g),
 	)
 	return cmd

@@ -26,6 +26,11 @@ type opKind uint8
 const (
 	opRequest opKind = iota
 	opAttempt
+	opRequestRef   // a request with its ingress_ref (AddRequestRef)
+	opRelayChannel // relay: a new channel
+	opRelayRequest // relay: a buffered request
+	opRelayRemove  // relay: delete one buffered request; the result is the rows deleted
+	opRelayExpire  // relay: delete old buffered requests; the result is the rows deleted
 )
 
 // op is one queued insert. Its arguments are encoded by the caller, off the writer goroutine.
@@ -59,6 +64,10 @@ type writer struct {
 	begin, commit, rollback      *sql.Stmt
 	insertRequest, insertAttempt *sql.Stmt
 
+	// The relay's statements and AddRequestRef's (relay.go).
+	insertRequestRef, insertRelayChannel, insertRelayRequest *sql.Stmt
+	deleteRelayRequest, expireRelayRequests                  *sql.Stmt
+
 	// txGone is set by SQLite's rollback hook: the current transaction was rolled back,
 	// whether by ROLLBACK or by an error that ended it.
 	txGone atomic.Bool
@@ -90,6 +99,11 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 		{&w.rollback, "ROLLBACK"},
 		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
+		{&w.insertRequestRef, insertRequestRefSQL},
+		{&w.insertRelayChannel, insertRelayChannelSQL},
+		{&w.insertRelayRequest, insertRelayRequestSQL},
+		{&w.deleteRelayRequest, deleteRelayRequestSQL},
+		{&w.expireRelayRequests, expireRelayRequestsSQL},
 	} {
 		st, err := c.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -104,7 +118,8 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 // close closes the prepared statements.
 func (w *writer) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt} {
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt,
+		w.insertRequestRef, w.insertRelayChannel, w.insertRelayRequest, w.deleteRelayRequest, w.expireRelayRequests} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -270,21 +285,41 @@ func (w *writer) rollbackQuietly() {
 	_, _ = w.exec(w.rollback) // "no transaction is active" is fine
 }
 
-// apply runs one op's insert and returns the new row's id.
+// apply runs one op's statement and returns the new row's id, or for a delete the number of
+// rows deleted.
 func (w *writer) apply(o *op) (int64, error) {
-	st := w.insertRequest
-	if o.kind == opAttempt {
+	var st *sql.Stmt
+	switch o.kind {
+	case opAttempt:
 		st = w.insertAttempt
+	case opRequestRef:
+		st = w.insertRequestRef
+	case opRelayChannel:
+		st = w.insertRelayChannel
+	case opRelayRequest:
+		st = w.insertRelayRequest
+	case opRelayRemove:
+		st = w.deleteRelayRequest
+	case opRelayExpire:
+		st = w.expireRelayRequests
+	default:
+		st = w.insertRequest
 	}
 	r, err := w.exec(st, o.args...)
 	if err != nil {
 		return 0, err
+	}
+	if o.kind == opRelayRemove || o.kind == opRelayExpire {
+		return r.RowsAffected()
 	}
 	return r.LastInsertId()
 }
 
 // wrapErr describes an insert failure for the op's caller.
 func (o *op) wrapErr(err error) error {
+	if name := relayOpName(o.kind); name != "" {
+		return wrap(name, err)
+	}
 	if o.kind == opAttempt {
 		if isForeignKey(err) {
 			return fmt.Errorf("insert attempt: request %d: %w", o.requestID, ErrNotFound)

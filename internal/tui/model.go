@@ -109,6 +109,8 @@ type Model struct {
 
 	// Session counters, from the listener's events.
 	received, forwardedOK, failed int
+	// ingress is the public ingress's connection state, when there is one to report.
+	ingress *webhook.IngressState
 
 	detail   *detail
 	viewport viewport.Model

@@ -370,6 +370,9 @@ func indexOf(rows []webhook.Summary, id int64) int {
 func (m Model) gotEvent(ev webhook.Event) (tea.Model, tea.Cmd) {
 	cmds := []tea.Cmd{waitEvent(m.cfg.Events)}
 	switch ev.Kind {
+	case webhook.EventIngress:
+		m.ingress = ev.Ingress
+		return m, cmds[0]
 	case webhook.EventRequest:
 		m.received++
 		m.total++

@@ -61,8 +61,18 @@ func (m Model) viewHeader() string {
 	}
 	var parts []string
 	if m.cfg.Events != nil {
+		parts = append(parts, st.Good.Render("●")+" listening")
+		if in := m.ingress; in != nil {
+			dot, text := st.Good.Render("●"), in.Name+" "+in.State
+			if in.State != "connected" {
+				dot = st.Warn.Render("○")
+			}
+			if in.Error != "" {
+				text += ": " + in.Error
+			}
+			parts = append(parts, dot+" "+text)
+		}
 		parts = append(parts,
-			st.Good.Render("●")+" listening",
 			fmt.Sprintf("received %d", m.received),
 			st.Good.Render(fmt.Sprintf("ok %d", m.forwardedOK)),
 		)

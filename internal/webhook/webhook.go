@@ -206,12 +206,25 @@ type EventKind string
 const (
 	EventRequest EventKind = "request"
 	EventAttempt EventKind = "attempt"
+	EventIngress EventKind = "ingress"
 )
 
-// Event reports a request that was recorded or an attempt that finished. Request is always
-// set; Attempt is set for EventAttempt.
+// Event reports a request that was recorded, an attempt that finished, or a change in a public
+// ingress's connection. Request is set for EventRequest and EventAttempt, Attempt for
+// EventAttempt, Ingress for EventIngress.
 type Event struct {
 	Kind    EventKind
 	Request *Request
 	Attempt *Attempt
+	Ingress *IngressState
+}
+
+// IngressState is the connection state of a public ingress, such as the relay client.
+type IngressState struct {
+	// Name is the ingress: one of the Ingress* names.
+	Name string
+	// State is "connecting", "connected" or "disconnected".
+	State string
+	// Error says why it is not connected, or "".
+	Error string
 }
