@@ -62,7 +62,9 @@ func TestListenThroughRelay(t *testing.T) {
 				Env{Out: out, ErrOut: io.Discard, Getenv: func(k string) string { return env[k] }, Context: lctx})
 		}()
 		lines := out.waitFor(t, 2) // ready, then the relay's state
-		var ready struct{ PublicURL string `json:"public_url"` }
+		var ready struct {
+			PublicURL string `json:"public_url"`
+		}
 		json.Unmarshal([]byte(lines[0]), &ready)
 		var once sync.Once
 		c := -1
