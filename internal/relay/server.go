@@ -49,6 +49,21 @@ const (
 	shutdownTimeout = 10 * time.Second
 )
 
+// Buffer is the relay's durable state: its channel registry and the requests waiting for
+// their client. *store.Store implements it on embedded SQLite; several relay instances behind a
+// load balancer would share one on a database server (docs/relay.md). Every write returns once
+// it is durable. Lookups of unknown channels return errors wrapping store.ErrNotFound.
+type Buffer interface {
+	CreateRelayChannel(ctx context.Context, ch store.RelayChannel) error
+	RelayChannel(ctx context.Context, id string) (store.RelayChannel, error)
+	BufferRelayRequest(ctx context.Context, channelID string, r *webhook.Request) (int64, error)
+	PendingRelayRequests(ctx context.Context, channelID string, afterSeq int64, limit int) ([]*webhook.Request, error)
+	RemoveRelayRequest(ctx context.Context, channelID string, seq int64) error
+	ExpireRelayRequests(ctx context.Context, before time.Time) (int, error)
+}
+
+var _ Buffer = (*store.Store)(nil)
+
 // ServerConfig configures a relay Server. Zero values get the defaults.
 type ServerConfig struct {
 	// PublicURL is the URL senders and clients reach the relay at, such as
@@ -57,7 +72,7 @@ type ServerConfig struct {
 	// Token is the operator token that creating a channel requires; "" lets anyone create one.
 	Token string
 	// Log is the relay's buffer and channel registry: a store of its own. Required.
-	Log *store.Store
+	Log Buffer
 	// MaxBody is the largest request body accepted, in bytes; larger ones get 413. 0 means
 	// 25 MiB; at most MaxFrameBody.
 	MaxBody int64

@@ -358,3 +358,21 @@ func TestMain(m *testing.M) {
 	time.Local = time.UTC
 	os.Exit(m.Run())
 }
+
+func TestIngressStateInHeader(t *testing.T) {
+	d := newDriver(t, Config{Source: seedLog(t, 2), Info: Info{Ingress: "http://127.0.0.1:8765", PublicURL: "https://hooks.example.com/c/abc"}}, 100, 20)
+	for _, tt := range []struct {
+		state webhook.IngressState
+		want  string
+	}{
+		{webhook.IngressState{Name: "relay", State: "connecting"}, "○ relay connecting"},
+		{webhook.IngressState{Name: "relay", State: "connected"}, "● relay connected"},
+		{webhook.IngressState{Name: "relay", State: "disconnected", Error: "connection reset"}, "○ relay disconnected: connection reset"},
+	} {
+		st := tt.state
+		d.send(eventMsg{webhook.Event{Kind: webhook.EventIngress, Ingress: &st}})
+		if !strings.Contains(d.screen(), tt.want) || !strings.Contains(d.screen(), "https://hooks.example.com/c/abc") {
+			t.Fatalf("header lacks %q:\n%s", tt.want, d.screen())
+		}
+	}
+}

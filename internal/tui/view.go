@@ -62,25 +62,23 @@ func (m Model) viewHeader() string {
 	var parts []string
 	if m.cfg.Events != nil {
 		parts = append(parts, st.Good.Render("●")+" listening")
-		if in := m.ingress; in != nil {
-			dot, text := st.Good.Render("●"), in.Name+" "+in.State
-			if in.State != "connected" {
-				dot = st.Warn.Render("○")
-			}
-			if in.Error != "" {
-				text += ": " + in.Error
-			}
-			parts = append(parts, dot+" "+text)
+	}
+	if in := m.ingress; in != nil {
+		dot, text := st.Good.Render("●"), in.Name+" "+in.State
+		if in.State != "connected" {
+			dot = st.Warn.Render("○")
 		}
-		parts = append(parts,
-			fmt.Sprintf("received %d", m.received),
-			st.Good.Render(fmt.Sprintf("ok %d", m.forwardedOK)),
-		)
+		if in.Error != "" {
+			text += ": " + in.Error
+		}
+		parts = append(parts, dot+" "+text)
+	}
+	if m.cfg.Events != nil {
 		failed := fmt.Sprintf("failed %d", m.failed)
 		if m.failed > 0 {
 			failed = st.Bad.Render(failed)
 		}
-		parts = append(parts, failed)
+		parts = append(parts, fmt.Sprintf("received %d", m.received), st.Good.Render(fmt.Sprintf("ok %d", m.forwardedOK)), failed)
 	}
 	parts = append(parts, st.Dim.Render(fmt.Sprintf("%s in log", thousands(m.total))))
 	line2 := strings.Join(parts, st.Dim.Render("  ·  "))
