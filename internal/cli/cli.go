@@ -96,9 +96,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// newLogger returns the diagnostics logger: warnings and errors on w, everything with debug.
-func newLogger(w io.Writer, debug bool) *slog.Logger {
-	level := slog.LevelWarn
+// newLogger returns the diagnostics logger: records from level up on w, everything with debug.
+func newLogger(w io.Writer, level slog.Level, debug bool) *slog.Logger {
 	if debug {
 		level = slog.LevelDebug
 	}

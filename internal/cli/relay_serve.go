@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,7 +66,7 @@ Put it behind a TLS-terminating reverse proxy; see docs/relay.md.`,
 					return fmt.Errorf("%w (use --db)", err)
 				}
 			}
-			log := g.logger()
+			log := g.loggerFrom(slog.LevelInfo) // a server: connections and expiries are worth seeing
 			db, err := store.Open(ctx, store.Config{Path: path, Logger: log})
 			if err != nil {
 				return err

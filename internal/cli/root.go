@@ -54,9 +54,12 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 	return cmd
 }
 
-// logger returns the diagnostics logger for a command.
-func (g *globals) logger() *slog.Logger {
-	return newLogger(g.env.ErrOut, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != "")
+// logger returns the diagnostics logger for a command: warnings and errors on stderr.
+func (g *globals) logger() *slog.Logger { return g.loggerFrom(slog.LevelWarn) }
+
+// loggerFrom returns a logger on stderr for records from level up (everything with --debug).
+func (g *globals) loggerFrom(level slog.Level) *slog.Logger {
+	return newLogger(g.env.ErrOut, level, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != "")
 }
 
 // sessionLogger returns the logger for a command that may own the terminal: diagnostics go to
@@ -76,7 +79,7 @@ func (g *globals) sessionLogger(toFile bool) (*slog.Logger, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open diagnostics file: %w", err)
 	}
-	return newLogger(f, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != ""), func() { f.Close() }, nil
+	return newLogger(f, slog.LevelWarn, g.debug || g.env.Getenv("HOOKCTL_DEBUG") != ""), func() { f.Close() }, nil
 }
 
 // logPath is the diagnostics file: $XDG_STATE_HOME/hookctl/hookctl.log.
