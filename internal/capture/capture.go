@@ -18,6 +18,7 @@ import (
 	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/rawhead"
 	"github.com/hookctl/hookctl/internal/webhook"
+	"github.com/hookctl/hookctl/pkg/signature"
 )
 
 // DefaultMaxBody is the body size limit when Config.MaxBody is zero.
@@ -74,6 +75,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time
+	// Secrets maps provider names (as signature.Lookup knows them, or "hmac" for Generic) to
+	// signing secrets: requests from those providers get their signature verified. Secrets
+	// are never written to the log.
+	Secrets map[string]string
+	// Generic is an extra HMAC scheme, verified with Secrets["hmac"]; nil means none.
+	Generic *signature.Generic
 }
 
 // Handler is the capture handler. Create it with New.
@@ -129,6 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "hookctl: "+rejected, status)
 		return
 	}
+	h.identify(rec)
 	if err := h.record(ctx, w, rec, ref); err != nil {
 		return
 	}
@@ -164,6 +172,35 @@ func (h *Handler) request(r *http.Request) *webhook.Request {
 		RemoteAddr: r.RemoteAddr,
 		Ingress:    h.cfg.Ingress,
 		Signature:  webhook.SignatureUnchecked,
+	}
+}
+
+// identify sets rec's provider, event type and delivery id, and its signature status: checked
+// against the configured secret when there is one for its provider, "unchecked" when there is
+// none, "unsigned" when the request carries no signature.
+func (h *Handler) identify(rec *webhook.Request) {
+	hdr := rec.Header.Canonical()
+	var s signature.Scheme
+	if g := h.cfg.Generic; g != nil && g.Detect(hdr) {
+		s = *g
+	} else if found, ok := signature.Identify(hdr); ok {
+		s = found
+	} else {
+		rec.Signature = webhook.SignatureUnsigned
+		return
+	}
+	rec.Provider = s.Name()
+	rec.EventType, rec.DeliveryID = s.Event(hdr, rec.Body)
+	secret, ok := h.cfg.Secrets[s.Name()]
+	switch {
+	case !s.Detect(hdr):
+		rec.Signature, rec.SignatureReason = webhook.SignatureUnsigned, "no "+s.Name()+" signature header"
+	case !ok:
+		rec.Signature, rec.SignatureReason = webhook.SignatureUnchecked, "no secret given for "+s.Name()+" (listen --verify "+s.Name()+"=...)"
+	default:
+		res := s.Verify(&signature.Request{Method: rec.Method, URL: rec.URL(), Header: hdr, Body: rec.Body}, secret,
+			signature.Options{Now: rec.ReceivedAt})
+		rec.Signature, rec.SignatureReason = string(res.Status), res.Reason
 	}
 }
 

@@ -174,7 +174,7 @@ func TestListenListShowReplay(t *testing.T) {
 	if got := keys(list[0]); !reflect.DeepEqual(got, wantList) {
 		t.Errorf("list fields = %v, want %v", got, wantList)
 	}
-	if list[0]["status"] != 200.0 || list[0]["signature"] != "unchecked" || list[0]["body_size"] != 35.0 {
+	if list[0]["status"] != 200.0 || list[0]["signature"] != "unsigned" || list[0]["body_size"] != 35.0 {
 		t.Errorf("list row = %v", list[0])
 	}
 	if _, err := time.Parse(time.RFC3339Nano, list[0]["received_at"].(string)); err != nil {
@@ -347,7 +347,7 @@ func TestListTable(t *testing.T) {
 	_, stdout, _ := run(t, db, "requests", "list")
 	sc := bufio.NewScanner(strings.NewReader(stdout))
 	for sc.Scan() {
-		if f := strings.Split(sc.Text(), "\t"); len(f) != 8 {
+		if f := strings.Split(sc.Text(), "\t"); len(f) != 9 {
 			t.Errorf("TSV row %q has %d fields", sc.Text(), len(f))
 		}
 	}

@@ -38,6 +38,9 @@ type listenOptions struct {
 
 	relay      string
 	relayToken string
+
+	verify     []string
+	verifyHMAC string
 }
 
 func newListenCmd(g *globals) *cobra.Command {
@@ -80,6 +83,8 @@ per line, starting with {"event":"ready",...}.`,
 	f.DurationVar(&o.ngrokTimeout, "ngrok-timeout", 10*time.Second, "how long to try to reach ngrok before giving up")
 	f.StringVar(&o.relay, "relay", "", "also receive webhooks through the self-hosted relay at `URL` (see hookctl relay serve)")
 	f.StringVar(&o.relayToken, "relay-token", "", "operator token for creating a channel on the relay (env HOOKCTL_RELAY_TOKEN)")
+	f.StringArrayVar(&o.verify, "verify", nil, "verify signatures: `PROVIDER=SECRET` (repeatable; also $HOOKCTL_SECRET_<PROVIDER>)")
+	f.StringVar(&o.verifyHMAC, "verify-hmac", "", "a generic HMAC scheme, `HEADER:ALGORITHM:ENCODING[:PREFIX]`, verified with --verify hmac=SECRET")
 	cmd.MarkFlagsMutuallyExclusive("ngrok", "relay")
 	return cmd
 }
@@ -104,6 +109,10 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		return fmt.Errorf("--status %d is not an HTTP status", o.status)
 	}
 	extra, err := parseHeaders(o.headers)
+	if err != nil {
+		return err
+	}
+	secrets, generic, err := parseSecrets(g.env, o.verify, o.verifyHMAC)
 	if err != nil {
 		return err
 	}
@@ -150,6 +159,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	}
 	hcfg := capture.Config{
 		Log: db, Forwarder: fwd, Target: target, Status: o.status, MaxBody: maxBody, Logger: log,
+		Secrets: secrets, Generic: generic,
 	}
 	scfg := capture.ServeConfig{WriteTimeout: time.Minute + o.timeout + 30*time.Second, Logger: log}
 
@@ -165,7 +175,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 			return serveAll(ctx, ingresses, creds, db, hcfg, scfg)
 		}, tui.Config{
 			Source:   db,
-			Replayer: forward.LogReplayer{Forwarder: fwd, Log: db},
+			Replayer: forward.LogReplayer{Forwarder: fwd, Log: db, Resign: forward.Resigner(func(p string) (string, bool) { v, ok := secrets[p]; return v, ok }, g.env.Now)},
 			Events:   events,
 			Info:     tui.Info{Ingress: local, PublicURL: public, Target: targetText, DB: db.Path()},
 			Editor:   editor(g.env),

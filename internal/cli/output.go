@@ -68,16 +68,16 @@ func outcomeText(s webhook.Summary, color bool) string {
 func writeTable(w io.Writer, rows []webhook.Summary, tty bool, now time.Time) error {
 	if !tty {
 		for _, s := range rows {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, timeJSON(s.ReceivedAt), s.Method,
-				s.URI, statusText(s, false), s.BodySize, humanize.Duration(s.Duration), eventText(s))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, timeJSON(s.ReceivedAt), s.Method,
+				s.URI, statusText(s, false), s.BodySize, humanize.Duration(s.Duration), eventText(s), s.Signature)
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tMETHOD\tPATH\tSTATUS\tSIZE\tDURATION\tEVENT")
+	fmt.Fprintln(tw, "ID\tRECEIVED\tMETHOD\tPATH\tSTATUS\tSIZE\tDURATION\tEVENT\tSIGNATURE")
 	for _, s := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, whenText(s.ReceivedAt, now), s.Method,
-			truncate(s.URI, 60), statusText(s, false), humanize.Size(s.BodySize), humanize.Duration(s.Duration), eventText(s))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, whenText(s.ReceivedAt, now), s.Method,
+			truncate(s.URI, 60), statusText(s, false), humanize.Size(s.BodySize), humanize.Duration(s.Duration), eventText(s), s.Signature)
 	}
 	return tw.Flush()
 }

@@ -49,6 +49,8 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 		newRequestsCmd(g),
 		newReplayCmd(g),
 		newRelayCmd(g),
+		newVerifyCmd(g),
+		newTriggerCmd(g),
 		newVersionCmd(g),
 	)
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,11 +24,16 @@ type Log interface {
 	AddAttempt(ctx context.Context, a *webhook.Attempt) error
 }
 
+// Prepare changes the copy of a request that a replay sends, such as a fresh signature; the
+// request in the log stays as it was received.
+type Prepare func(r *webhook.Request) error
+
 // Replay sends the stored request id again and records the attempt, of kind replay. The
 // request goes to to (its path appended to to's path) when to is not nil, and otherwise to the
-// URL of its latest forward. It returns the request and the recorded attempt; an attempt that
-// got no response is returned without error, with its Error set.
-func (f *Forwarder) Replay(ctx context.Context, log Log, id int64, to *url.URL) (*webhook.Request, *webhook.Attempt, error) {
+// URL of its latest forward; prepare, when not nil, changes the copy that is sent. It returns
+// the request and the recorded attempt; an attempt that got no response is returned without
+// error, with its Error set.
+func (f *Forwarder) Replay(ctx context.Context, log Log, id int64, to *url.URL, prepare Prepare) (*webhook.Request, *webhook.Attempt, error) {
 	req, err := log.Request(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -42,7 +48,16 @@ func (f *Forwarder) Replay(ctx context.Context, log Log, id int64, to *url.URL) 
 		}
 		target = last.Target
 	}
-	res := f.Send(ctx, req, target, webhook.KindReplay)
+	sent := req
+	if prepare != nil {
+		cp := *req
+		cp.Header = slices.Clone(req.Header)
+		if err := prepare(&cp); err != nil {
+			return req, nil, fmt.Errorf("replay request %d: %w", id, err)
+		}
+		sent = &cp
+	}
+	res := f.Send(ctx, sent, target, webhook.KindReplay)
 	res.Finish(io.Discard)
 	if err := log.AddAttempt(ctx, &res.Attempt); err != nil {
 		return req, &res.Attempt, fmt.Errorf("record replay of request %d: %w", id, err)
@@ -58,8 +73,9 @@ type EditLog interface {
 
 // ReplayEdited records a copy of request id with body in place of its own (ingress "edit",
 // Content-Length adjusted, the original untouched) and replays the copy like Replay: to to,
-// or to the URL of the original's latest forward. It returns the copy and its attempt.
-func (f *Forwarder) ReplayEdited(ctx context.Context, log EditLog, id int64, body []byte, to *url.URL) (*webhook.Request, *webhook.Attempt, error) {
+// or to the URL of the original's latest forward, changed by prepare when it is not nil (a
+// signature over the edited body). It returns the copy and its attempt.
+func (f *Forwarder) ReplayEdited(ctx context.Context, log EditLog, id int64, body []byte, to *url.URL, prepare Prepare) (*webhook.Request, *webhook.Attempt, error) {
 	orig, err := log.Request(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -86,6 +102,11 @@ func (f *Forwarder) ReplayEdited(ctx context.Context, log EditLog, id int64, bod
 		}
 		cp.Header[i] = h
 	}
+	if prepare != nil {
+		if err := prepare(&cp); err != nil {
+			return orig, nil, fmt.Errorf("replay edited copy of request %d: %w", id, err)
+		}
+	}
 	if err := log.AddRequest(ctx, &cp); err != nil {
 		return nil, nil, fmt.Errorf("record edited copy of request %d: %w", id, err)
 	}
@@ -102,26 +123,38 @@ func (f *Forwarder) ReplayEdited(ctx context.Context, log EditLog, id int64, bod
 type LogReplayer struct {
 	Forwarder *Forwarder
 	Log       EditLog
+	// Resign gives a replay a fresh signature when asked to (see Resigner); nil means
+	// replays go as recorded.
+	Resign Prepare
 }
 
 // Replay replays request id to the target to (a port, host:port or URL), or to its original
-// target when to is "".
-func (r LogReplayer) Replay(ctx context.Context, id int64, to string) (*webhook.Attempt, error) {
+// target when to is "", re-signed when resign is true.
+func (r LogReplayer) Replay(ctx context.Context, id int64, to string, resign bool) (*webhook.Attempt, error) {
 	u, err := parseOptionalTarget(to)
 	if err != nil {
 		return nil, err
 	}
-	_, a, err := r.Forwarder.Replay(ctx, r.Log, id, u)
+	var prepare Prepare
+	if resign {
+		if r.Resign == nil {
+			return nil, fmt.Errorf("re-sign request %d: %w", id, ErrNoSecret)
+		}
+		prepare = r.Resign
+	}
+	_, a, err := r.Forwarder.Replay(ctx, r.Log, id, u, prepare)
 	return a, err
 }
 
 // ReplayEdited records and replays an edited copy of request id; see Forwarder.ReplayEdited.
+// The copy is re-signed over its new body whenever Resign has the provider's secret: the
+// recorded signature cannot match an edited body.
 func (r LogReplayer) ReplayEdited(ctx context.Context, id int64, body []byte, to string) (int64, *webhook.Attempt, error) {
 	u, err := parseOptionalTarget(to)
 	if err != nil {
 		return 0, nil, err
 	}
-	cp, a, err := r.Forwarder.ReplayEdited(ctx, r.Log, id, body, u)
+	cp, a, err := r.Forwarder.ReplayEdited(ctx, r.Log, id, body, u, BestEffort(r.Resign))
 	if cp == nil || err != nil && a == nil {
 		return 0, nil, err
 	}

@@ -57,7 +57,7 @@ func TestReplayEdited(t *testing.T) {
 		t.Fatalf("the original got attempts: %v %v", a, err)
 	}
 	// Replay with a target string that is not one.
-	if _, err := r.Replay(ctx, orig.ID, "ftp://x"); !errors.Is(err, forward.ErrBadTarget) {
+	if _, err := r.Replay(ctx, orig.ID, "ftp://x", false); !errors.Is(err, forward.ErrBadTarget) {
 		t.Fatalf("Replay to a bad target: %v", err)
 	}
 }

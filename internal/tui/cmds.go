@@ -116,9 +116,9 @@ func (m Model) pollNewer() tea.Cmd {
 }
 
 func (m Model) replay(id int64, to string) tea.Cmd {
-	r, ctx := m.cfg.Replayer, m.ctx
+	r, ctx, resign := m.cfg.Replayer, m.ctx, m.resign
 	return func() tea.Msg {
-		a, err := r.Replay(ctx, id, to)
+		a, err := r.Replay(ctx, id, to, resign)
 		return replayMsg{id: id, attempt: a, err: err}
 	}
 }

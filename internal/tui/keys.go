@@ -7,7 +7,7 @@ import "charm.land/bubbles/v2/key"
 type keyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Back                              key.Binding
-	Replay, ReplayTo, Edit                  key.Binding
+	Replay, ReplayTo, Edit, Resign          key.Binding
 	Filter, CopyCurl, CopyBody              key.Binding
 	Help, Quit                              key.Binding
 	// Prompts (filter, replay target) use these.
@@ -27,6 +27,7 @@ func defaultKeys() keyMap {
 		Replay:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "replay")),
 		ReplayTo: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "replay to…")),
 		Edit:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit & replay")),
+		Resign:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "re-sign replays")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		CopyCurl: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy curl")),
 		CopyBody: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy body")),
@@ -47,7 +48,7 @@ func (h listHelp) ShortHelp() []key.Binding {
 func (h listHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Down, h.k.Up, h.k.PageDown, h.k.PageUp, h.k.Top, h.k.Bottom},
-		{h.k.Open, h.k.Filter, h.k.Replay, h.k.ReplayTo, h.k.Edit},
+		{h.k.Open, h.k.Filter, h.k.Replay, h.k.ReplayTo, h.k.Edit, h.k.Resign},
 		{h.k.CopyCurl, h.k.CopyBody, h.k.Help, h.k.Quit},
 	}
 }
@@ -62,7 +63,7 @@ func (h detailHelp) ShortHelp() []key.Binding {
 func (h detailHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Down, h.k.Up, h.k.PageDown, h.k.PageUp, h.k.Top, h.k.Bottom},
-		{h.k.Back, h.k.Replay, h.k.ReplayTo, h.k.Edit},
+		{h.k.Back, h.k.Replay, h.k.ReplayTo, h.k.Edit, h.k.Resign},
 		{h.k.CopyCurl, h.k.CopyBody, h.k.Help, h.k.Quit},
 	}
 }

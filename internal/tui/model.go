@@ -29,8 +29,9 @@ var _ Source = (*store.Store)(nil)
 
 // Replayer sends recorded requests again and records the attempts.
 type Replayer interface {
-	// Replay sends request id to to ("" for the target of its latest forward).
-	Replay(ctx context.Context, id int64, to string) (*webhook.Attempt, error)
+	// Replay sends request id to to ("" for the target of its latest forward), with a fresh
+	// signature when resign is true.
+	Replay(ctx context.Context, id int64, to string, resign bool) (*webhook.Attempt, error)
 	// ReplayEdited records a copy of request id with body in place of its own, sends the copy
 	// to to ("" for the original's target), and returns the copy's id. The original is kept.
 	ReplayEdited(ctx context.Context, id int64, body []byte, to string) (int64, *webhook.Attempt, error)
@@ -118,6 +119,7 @@ type Model struct {
 
 	status  string // a transient message for the status line
 	isError bool
+	resign  bool // replays get a fresh signature (s toggles it)
 }
 
 // detail is the request shown in the detail pane.

@@ -376,3 +376,15 @@ func TestIngressStateInHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestResignToggle(t *testing.T) {
+	d := newDriver(t, Config{Source: seedLog(t, 2)}, 100, 20)
+	d.press("s")
+	if !d.m.resign || !strings.Contains(d.screen(), "re-sign on") {
+		t.Fatalf("s did not turn re-signing on:\n%s", d.screen())
+	}
+	d.press("s")
+	if d.m.resign || strings.Contains(d.screen(), "re-sign on") {
+		t.Fatalf("s did not turn re-signing off:\n%s", d.screen())
+	}
+}

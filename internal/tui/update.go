@@ -96,6 +96,14 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Replay):
 		return m.startReplay("")
+	case key.Matches(msg, k.Resign):
+		m.resign = !m.resign
+		if m.resign {
+			m.setStatus("replays get a fresh signature (with the --verify secrets)")
+		} else {
+			m.setStatus("replays keep their recorded signature")
+		}
+		return m, nil
 	case key.Matches(msg, k.ReplayTo):
 		if m.cfg.Replayer == nil || m.selected() == 0 {
 			return m, nil

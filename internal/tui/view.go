@@ -268,10 +268,14 @@ func (m Model) viewStatus() string {
 			left = marker
 		}
 	}
-	right := ""
-	if m.query != "" {
-		right = st.Info.Render("filter: " + m.query)
+	var rights []string
+	if m.resign {
+		rights = append(rights, st.Warn.Render("re-sign on"))
 	}
+	if m.query != "" {
+		rights = append(rights, st.Info.Render("filter: "+m.query))
+	}
+	right := strings.Join(rights, "  ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {
 		return fit(left, m.width)

@@ -98,6 +98,31 @@ func (h Headers) HTTP() http.Header {
 	return out
 }
 
+// Canonical returns the headers as an http.Header with canonical keys, the form that
+// libraries reading headers with http.Header.Get expect.
+func (h Headers) Canonical() http.Header {
+	out := make(http.Header, len(h))
+	for _, f := range h {
+		out.Add(f.Name, f.Value)
+	}
+	return out
+}
+
+// URL returns the URL the sender used for r as well as it can be known: the scheme and host
+// from X-Forwarded-Proto and X-Forwarded-Host when a proxy in front (ngrok, a load balancer)
+// set them, else plain http and the Host header, then the request URI as received. Twilio and
+// Square sign this URL.
+func (r *Request) URL() string {
+	scheme, host := "http", r.Host
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		scheme = strings.TrimSpace(strings.Split(p, ",")[0])
+	}
+	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+		host = strings.TrimSpace(strings.Split(fh, ",")[0])
+	}
+	return scheme + "://" + host + r.URI
+}
+
 // Request is one request received at an ingress, as recorded in the log.
 type Request struct {
 	// ID is the log's integer id, the one users type. Zero until the request is stored.

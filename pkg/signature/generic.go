@@ -1,0 +1,335 @@
+package signature
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Generic is a configurable HMAC scheme for senders that are not built in: the header Header
+// carries Prefix followed by the HMAC of the raw body, keyed with the secret as-is and encoded
+// with Encoding. Nothing is timestamped. Its Name is "hmac"; it is not among Schemes() because
+// it needs a configuration (see ParseGeneric).
+//
+// The zero Algorithm is "sha256" and the zero Encoding is "hex"; Header is required.
+type Generic struct {
+	// Header is the name of the signature header, e.g. "X-Signature".
+	Header string
+	// Algorithm is the HMAC's hash: "sha1", "sha256" or "sha512".
+	Algorithm string
+	// Encoding is how the MAC is written: "hex" or "base64" (standard alphabet when signing;
+	// the URL-safe alphabet and missing padding are accepted when verifying).
+	Encoding string
+	// Prefix comes before the encoded MAC, e.g. "sha256="; "" for none. It is matched
+	// case-insensitively.
+	Prefix string
+}
+
+const genericSpecPrefix = "hmac"
+
+// ParseGeneric parses a generic HMAC scheme written as
+//
+//	[hmac:]HEADER[:ALGORITHM[:ENCODING[:PREFIX]]]
+//
+// The leading "hmac:" is optional (so "--verify-hmac X-Signature:sha256:hex" works too); a
+// spec whose first field is "hmac" followed by more fields is read with it, so a header that is
+// itself named "hmac" must be written "hmac:hmac:...". ALGORITHM is sha1, sha256 or sha512
+// (default sha256), ENCODING is hex or base64 (default hex), and PREFIX is everything after the
+// ENCODING field's colon, verbatim (so it may itself contain colons). Empty fields take their
+// defaults; names are case-insensitive. Examples:
+//
+//	hmac:X-Signature                         hex HMAC-SHA256 of the body, no prefix
+//	hmac:X-Signature:sha256:hex:sha256=      "sha256=<hex>", like GitHub's header
+//	X-Hook-Signature:sha512:base64           base64 HMAC-SHA512
+//	hmac:X-Sig::base64                       base64 HMAC-SHA256
+func ParseGeneric(spec string) (Generic, error) {
+	const form = "[hmac:]HEADER[:ALGORITHM[:ENCODING[:PREFIX]]]"
+	rest := spec
+	if head, tail, ok := strings.Cut(spec, ":"); ok && strings.EqualFold(strings.TrimSpace(head), genericSpecPrefix) {
+		rest = tail
+	} else if strings.EqualFold(strings.TrimSpace(spec), genericSpecPrefix) {
+		rest = ""
+	}
+	parts := strings.SplitN(rest, ":", 4)
+	if strings.TrimSpace(parts[0]) == "" {
+		return Generic{}, fmt.Errorf("hmac spec %q: no header name (%s)", spec, form)
+	}
+	g := Generic{Header: strings.TrimSpace(parts[0]), Algorithm: "sha256", Encoding: "hex"}
+	if len(parts) > 1 && strings.TrimSpace(parts[1]) != "" {
+		g.Algorithm = strings.ToLower(strings.TrimSpace(parts[1]))
+	}
+	if len(parts) > 2 && strings.TrimSpace(parts[2]) != "" {
+		g.Encoding = strings.ToLower(strings.TrimSpace(parts[2]))
+	}
+	if len(parts) > 3 {
+		g.Prefix = parts[3]
+	}
+	if err := g.check(); err != nil {
+		return Generic{}, fmt.Errorf("hmac spec %q: %w (%s)", spec, err, form)
+	}
+	return g, nil
+}
+
+// String returns g in the form ParseGeneric reads, with defaults filled in.
+func (g Generic) String() string {
+	s := genericSpecPrefix + ":" + g.Header + ":" + g.algorithm() + ":" + g.encoding()
+	if g.Prefix != "" {
+		s += ":" + g.Prefix
+	}
+	return s
+}
+
+func (g Generic) algorithm() string {
+	if g.Algorithm == "" {
+		return "sha256"
+	}
+	return strings.ToLower(g.Algorithm)
+}
+
+func (g Generic) encoding() string {
+	if g.Encoding == "" {
+		return "hex"
+	}
+	return strings.ToLower(g.Encoding)
+}
+
+// hash returns the configured hash and its size.
+func (g Generic) hash() (func() hash.Hash, int, error) {
+	switch g.algorithm() {
+	case "sha1":
+		return sha1.New, sha1.Size, nil
+	case "sha256":
+		return sha256.New, sha256.Size, nil
+	case "sha512":
+		return sha512.New, sha512.Size, nil
+	}
+	return nil, 0, fmt.Errorf("unknown algorithm %q (want sha1, sha256 or sha512)", g.Algorithm)
+}
+
+// check reports what is wrong with g's configuration.
+func (g Generic) check() error {
+	if g.Header == "" {
+		return errors.New("no header name")
+	}
+	if !validHeaderName(g.Header) {
+		return fmt.Errorf("%q is not a valid HTTP header name", g.Header)
+	}
+	if _, _, err := g.hash(); err != nil {
+		return err
+	}
+	switch g.encoding() {
+	case "hex", "base64":
+	default:
+		return fmt.Errorf("unknown encoding %q (want hex or base64)", g.Encoding)
+	}
+	if strings.ContainsAny(g.Prefix, "\r\n\x00") {
+		return errors.New("the prefix contains a control character")
+	}
+	return nil
+}
+
+// validHeaderName reports whether s is an HTTP token (RFC 9110 section 5.6.2).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Name implements Scheme.
+func (Generic) Name() string { return "hmac" }
+
+// Detect implements Scheme: the request carries g.Header.
+func (g Generic) Detect(h http.Header) bool { return g.Header != "" && h.Get(g.Header) != "" }
+
+// Verify implements Scheme. A Generic that is not configured correctly gives Invalid with
+// MalformedHeader, since no header can be read with it.
+func (g Generic) Verify(r *Request, secret string, _ Options) Result {
+	newHash, size, err := g.hash()
+	if err == nil {
+		err = g.check()
+	}
+	if err != nil {
+		return invalid(MalformedHeader, "the hmac scheme is misconfigured: %v", err)
+	}
+	v := strings.TrimSpace(r.Header.Get(g.Header))
+	if v == "" {
+		return unsigned(g.Header)
+	}
+	enc := v
+	if g.Prefix != "" {
+		if len(v) < len(g.Prefix) || !strings.EqualFold(v[:len(g.Prefix)], g.Prefix) {
+			return invalid(MalformedHeader, "%s does not start with %q", g.Header, g.Prefix)
+		}
+		enc = v[len(g.Prefix):]
+	}
+	var got []byte
+	var ok bool
+	if g.encoding() == "hex" {
+		got, ok = decodeSigHex(enc, size)
+	} else {
+		got, ok = decodeSigB64(enc, size)
+	}
+	if !ok {
+		return invalid(MalformedHeader, "%s is not %s%s", g.Header, g.Prefix, encodedDesc(g.encoding(), size))
+	}
+	if secret == "" {
+		return invalid(BadSecret, "the HMAC secret is empty")
+	}
+	if !equal(macSum(newHash, secret, r.Body), got) {
+		return invalid(Mismatch, "%s (HMAC-%s) does not match: %s", g.Header, strings.ToUpper(g.algorithm()), mismatchWhy)
+	}
+	return valid(fmt.Sprintf("%s (HMAC-%s) matches", g.Header, strings.ToUpper(g.algorithm())), 0)
+}
+
+// Sign implements Scheme: it sets g.Header to Prefix and the encoded HMAC of the body; t is not
+// used.
+func (g Generic) Sign(r *Request, secret string, _ time.Time) error {
+	if err := g.check(); err != nil {
+		return fmt.Errorf("hmac: misconfigured: %w", err)
+	}
+	if secret == "" {
+		return fmt.Errorf("hmac: %w: the secret is empty", ErrBadSecret)
+	}
+	newHash, _, _ := g.hash()
+	sum := macSum(newHash, secret, r.Body)
+	enc := hex.EncodeToString(sum)
+	if g.encoding() == "base64" {
+		enc = base64.StdEncoding.EncodeToString(sum)
+	}
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	r.Header.Set(g.Header, g.Prefix+enc)
+	return nil
+}
+
+// Event implements Scheme: a generic sender's event type and id are unknown, so both are "".
+func (Generic) Event(http.Header, []byte) (eventType, deliveryID string) { return "", "" }
+
+// Helpers shared by shopify.go, twilio.go, paddle.go, linear.go, zoom.go, square.go,
+// discord.go and generic.go.
+
+// mismatchWhy ends every Mismatch reason of an HMAC over the body.
+const mismatchWhy = "body differs from what was signed, or the secret is wrong"
+
+// macSum returns the HMAC of the concatenated parts, keyed with secret as-is.
+func macSum(h func() hash.Hash, secret string, parts ...[]byte) []byte {
+	m := hmac.New(h, []byte(secret))
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// decodeSigHex decodes a hex signature of size bytes (either case).
+func decodeSigHex(s string, size int) ([]byte, bool) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	return b, err == nil && len(b) == size
+}
+
+// decodeSigB64 decodes a base64 signature of size bytes, in the standard or URL-safe alphabet,
+// padded or not.
+func decodeSigB64(s string, size int) ([]byte, bool) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, len(b) == size
+		}
+	}
+	return nil, false
+}
+
+// encodedDesc describes the expected form of an encoded MAC of size bytes.
+func encodedDesc(encoding string, size int) string {
+	if encoding == "hex" {
+		return fmt.Sprintf("%d hex digits", 2*size)
+	}
+	return fmt.Sprintf("the base64 of a %d-byte MAC", size)
+}
+
+// parseEpoch parses decimal digits as a count of unit since the Unix epoch.
+func parseEpoch(s string, unit time.Duration) (time.Time, bool) {
+	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if unit == time.Millisecond {
+		return time.UnixMilli(n), true
+	}
+	return time.Unix(n, 0), true
+}
+
+// ageNote describes a matching signature's timestamp for a Valid reason.
+func ageNote(skew, tolerance time.Duration) string {
+	age := "old"
+	if skew < 0 {
+		age, skew = "in the future", -skew
+	}
+	if tolerance < 0 {
+		return fmt.Sprintf("; timestamp %s %s, not checked", skew.Round(time.Second), age)
+	}
+	return fmt.Sprintf("; timestamp %s %s (tolerance %s)", skew.Round(time.Second), age, tolerance)
+}
+
+// jsonObject returns the top-level fields of a JSON object body, or nil.
+func jsonObject(body []byte) map[string]json.RawMessage {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return nil
+	}
+	return obj
+}
+
+// jsonStringField returns obj[key] when it is a JSON string, else "".
+func jsonStringField(obj map[string]json.RawMessage, key string) string {
+	var s string
+	if raw, ok := obj[key]; ok && json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return ""
+}
+
+// clipForReason shortens a value from the request before it is quoted in a Reason.
+func clipForReason(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+// clipURLForReason shortens a request URL before it is quoted in a Reason.
+func clipURLForReason(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "..."
+	}
+	return s
+}
