@@ -1,19 +1,15 @@
 package signature
 
 import (
-	"bytes"
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -197,7 +193,7 @@ func (g Generic) Verify(r *Request, secret string, _ Options) Result {
 	if secret == "" {
 		return invalid(BadSecret, "the HMAC secret is empty")
 	}
-	if !equal(macSum(newHash, secret, r.Body), got) {
+	if !equal(hmacSum(newHash, []byte(secret), r.Body), got) {
 		return invalid(Mismatch, "%s (HMAC-%s) does not match: %s", g.Header, strings.ToUpper(g.algorithm()), mismatchWhy)
 	}
 	return valid(fmt.Sprintf("%s (HMAC-%s) matches", g.Header, strings.ToUpper(g.algorithm())), 0)
@@ -213,7 +209,7 @@ func (g Generic) Sign(r *Request, secret string, _ time.Time) error {
 		return fmt.Errorf("hmac: %w: the secret is empty", ErrBadSecret)
 	}
 	newHash, _, _ := g.hash()
-	sum := macSum(newHash, secret, r.Body)
+	sum := hmacSum(newHash, []byte(secret), r.Body)
 	enc := hex.EncodeToString(sum)
 	if g.encoding() == "base64" {
 		enc = base64.StdEncoding.EncodeToString(sum)
@@ -227,109 +223,3 @@ func (g Generic) Sign(r *Request, secret string, _ time.Time) error {
 
 // Event implements Scheme: a generic sender's event type and id are unknown, so both are "".
 func (Generic) Event(http.Header, []byte) (eventType, deliveryID string) { return "", "" }
-
-// Helpers shared by shopify.go, twilio.go, paddle.go, linear.go, zoom.go, square.go,
-// discord.go and generic.go.
-
-// mismatchWhy ends every Mismatch reason of an HMAC over the body.
-const mismatchWhy = "body differs from what was signed, or the secret is wrong"
-
-// macSum returns the HMAC of the concatenated parts, keyed with secret as-is.
-func macSum(h func() hash.Hash, secret string, parts ...[]byte) []byte {
-	m := hmac.New(h, []byte(secret))
-	for _, p := range parts {
-		m.Write(p)
-	}
-	return m.Sum(nil)
-}
-
-// decodeSigHex decodes a hex signature of size bytes (either case).
-func decodeSigHex(s string, size int) ([]byte, bool) {
-	b, err := hex.DecodeString(strings.TrimSpace(s))
-	return b, err == nil && len(b) == size
-}
-
-// decodeSigB64 decodes a base64 signature of size bytes, in the standard or URL-safe alphabet,
-// padded or not.
-func decodeSigB64(s string, size int) ([]byte, bool) {
-	s = strings.TrimSpace(s)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, len(b) == size
-		}
-	}
-	return nil, false
-}
-
-// encodedDesc describes the expected form of an encoded MAC of size bytes.
-func encodedDesc(encoding string, size int) string {
-	if encoding == "hex" {
-		return fmt.Sprintf("%d hex digits", 2*size)
-	}
-	return fmt.Sprintf("the base64 of a %d-byte MAC", size)
-}
-
-// parseEpoch parses decimal digits as a count of unit since the Unix epoch.
-func parseEpoch(s string, unit time.Duration) (time.Time, bool) {
-	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
-		return time.Time{}, false
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	if unit == time.Millisecond {
-		return time.UnixMilli(n), true
-	}
-	return time.Unix(n, 0), true
-}
-
-// ageNote describes a matching signature's timestamp for a Valid reason.
-func ageNote(skew, tolerance time.Duration) string {
-	age := "old"
-	if skew < 0 {
-		age, skew = "in the future", -skew
-	}
-	if tolerance < 0 {
-		return fmt.Sprintf("; timestamp %s %s, not checked", skew.Round(time.Second), age)
-	}
-	return fmt.Sprintf("; timestamp %s %s (tolerance %s)", skew.Round(time.Second), age, tolerance)
-}
-
-// jsonObject returns the top-level fields of a JSON object body, or nil.
-func jsonObject(body []byte) map[string]json.RawMessage {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return nil
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
-		return nil
-	}
-	return obj
-}
-
-// jsonStringField returns obj[key] when it is a JSON string, else "".
-func jsonStringField(obj map[string]json.RawMessage, key string) string {
-	var s string
-	if raw, ok := obj[key]; ok && json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	return ""
-}
-
-// clipForReason shortens a value from the request before it is quoted in a Reason.
-func clipForReason(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "..."
-	}
-	return s
-}
-
-// clipURLForReason shortens a request URL before it is quoted in a Reason.
-func clipURLForReason(s string) string {
-	if len(s) > 120 {
-		return s[:120] + "..."
-	}
-	return s
-}

@@ -82,7 +82,7 @@ func (Linear) Verify(r *Request, secret string, opt Options) Result {
 	if haveTS {
 		skew = now.Sub(ts)
 	}
-	if !equal(macSum(sha256.New, secret, r.Body), got) {
+	if !equal(hmacSum(sha256.New, []byte(secret), r.Body), got) {
 		res := invalid(Mismatch, "%s does not match: %s", linearHeader, mismatchWhy)
 		res.Skew = skew
 		return res
@@ -110,7 +110,7 @@ func (Linear) Sign(r *Request, secret string, t time.Time) error {
 		r.Header = http.Header{}
 	}
 	r.Header.Set(linearTSHeader, strconv.FormatInt(t.UnixMilli(), 10))
-	r.Header.Set(linearHeader, hex.EncodeToString(macSum(sha256.New, secret, r.Body)))
+	r.Header.Set(linearHeader, hex.EncodeToString(hmacSum(sha256.New, []byte(secret), r.Body)))
 	return nil
 }
 

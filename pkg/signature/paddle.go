@@ -97,7 +97,7 @@ func checkPaddleSecret(secret string) string {
 
 // paddleMAC is the h1 signature: HMAC-SHA256 of "<ts>:<body>".
 func paddleMAC(secret, ts string, body []byte) []byte {
-	return macSum(sha256.New, secret, []byte(ts), []byte(":"), body)
+	return hmacSum(sha256.New, []byte(secret), []byte(ts), []byte(":"), body)
 }
 
 // Verify implements Scheme.

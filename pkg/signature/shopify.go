@@ -41,7 +41,7 @@ func (Shopify) Verify(r *Request, secret string, _ Options) Result {
 	if secret == "" {
 		return invalid(BadSecret, "the Shopify client secret is empty")
 	}
-	if !equal(macSum(sha256.New, secret, r.Body), got) {
+	if !equal(hmacSum(sha256.New, []byte(secret), r.Body), got) {
 		return invalid(Mismatch, "%s does not match: %s (Shopify signs with the app's client secret)", shopifyHeader, mismatchWhy)
 	}
 	return valid("signature matches", 0)
@@ -55,7 +55,7 @@ func (Shopify) Sign(r *Request, secret string, _ time.Time) error {
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
-	r.Header.Set(shopifyHeader, base64.StdEncoding.EncodeToString(macSum(sha256.New, secret, r.Body)))
+	r.Header.Set(shopifyHeader, base64.StdEncoding.EncodeToString(hmacSum(sha256.New, []byte(secret), r.Body)))
 	return nil
 }
 

@@ -58,9 +58,9 @@ func (Slack) Verify(r *Request, secret string, opt Options) Result {
 	if tsText == "" {
 		return invalid(MissingHeader, "%s is there but %s is missing", slackSig, slackTimestamp)
 	}
-	ts, ok := unixSecondsHeader(tsText)
+	ts, ok := parseEpoch(tsText, time.Second)
 	if !ok {
-		return invalid(MalformedHeader, "%s %q is not unix seconds", slackTimestamp, clipHeaderValue(tsText))
+		return invalid(MalformedHeader, "%s %q is not unix seconds", slackTimestamp, clipForReason(tsText))
 	}
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(v), "v0=")
 	if !ok {
@@ -84,7 +84,7 @@ func (Slack) Verify(r *Request, secret string, opt Options) Result {
 	if res, ok := checkWindow(ts, now, tol); !ok {
 		return res
 	}
-	return valid("v0 signature matches"+sigSkewText(skew, tol), skew)
+	return valid("v0 signature matches"+ageNote(skew, tol), skew)
 }
 
 // Sign implements Scheme: it sets X-Slack-Request-Timestamp to t and X-Slack-Signature.

@@ -38,7 +38,7 @@ func (Square) Detect(h http.Header) bool {
 
 // squareMAC is the HMAC of the notification URL followed by the body.
 func squareMAC(h func() hash.Hash, secret, notificationURL string, body []byte) []byte {
-	return macSum(h, secret, []byte(notificationURL), body)
+	return hmacSum(h, []byte(secret), []byte(notificationURL), body)
 }
 
 // Verify implements Scheme.

@@ -144,9 +144,9 @@ func (StandardWebhooks) Verify(r *Request, secret string, opt Options) Result {
 		}
 		return invalid(MissingHeader, "%s is there but %s %s missing", f.sig, strings.Join(missing, " and "), verb)
 	}
-	ts, ok := unixSecondsHeader(tsText)
+	ts, ok := parseEpoch(tsText, time.Second)
 	if !ok {
-		return invalid(MalformedHeader, "%s %q is not unix seconds", f.ts, clipHeaderValue(tsText))
+		return invalid(MalformedHeader, "%s %q is not unix seconds", f.ts, clipForReason(tsText))
 	}
 	var v1, v1a [][]byte
 	for entry := range strings.FieldsSeq(sigs) {
@@ -206,7 +206,7 @@ func (StandardWebhooks) Verify(r *Request, secret string, opt Options) Result {
 	if res, ok := checkWindow(ts, now, tol); !ok {
 		return res
 	}
-	return valid(sigMatchedText(version, match, n)+sigSkewText(skew, tol), skew)
+	return valid(sigMatchedText(version, match, n)+ageNote(skew, tol), skew)
 }
 
 // Sign implements Scheme. It signs with the id the request already carries (webhook-id or

@@ -1,12 +1,9 @@
 package signature
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,9 +55,9 @@ func parseStripeHeader(v string) (stripeSigned, *Result) {
 		}
 		switch k {
 		case "t":
-			ts, ok := unixSecondsHeader(val)
+			ts, ok := parseEpoch(val, time.Second)
 			if !ok {
-				r := invalid(MalformedHeader, "%s timestamp t=%q is not unix seconds", stripeHeader, clipHeaderValue(val))
+				r := invalid(MalformedHeader, "%s timestamp t=%q is not unix seconds", stripeHeader, clipForReason(val))
 				return s, &r
 			}
 			s.ts, haveT = ts, true
@@ -142,7 +139,7 @@ func (Stripe) Verify(r *Request, secret string, opt Options) Result {
 	if res, ok := checkWindow(s.ts, now, tol); !ok {
 		return res
 	}
-	return valid(sigMatchedText("v1", match, len(s.v1))+sigSkewText(skew, tol), skew)
+	return valid(sigMatchedText("v1", match, len(s.v1))+ageNote(skew, tol), skew)
 }
 
 // Sign implements Scheme: it sets Stripe-Signature to "t=<unix>,v1=<hex>".
@@ -165,80 +162,4 @@ func (Stripe) Event(h http.Header, body []byte) (eventType, deliveryID string) {
 		return "", ""
 	}
 	return f["type"], f["id"]
-}
-
-// Helpers shared by stripe.go, github.go, slack.go and standardwebhooks.go.
-
-// hmacSum returns the HMAC of the concatenated parts.
-func hmacSum(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
-	m := hmac.New(h, key)
-	for _, p := range parts {
-		m.Write(p)
-	}
-	return m.Sum(nil)
-}
-
-// unixSecondsHeader parses a timestamp header of unix seconds (decimal digits only).
-func unixSecondsHeader(s string) (time.Time, bool) {
-	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
-		return time.Time{}, false
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(n, 0), true
-}
-
-// bodyStringFields returns the top-level string fields keys of a JSON object body; fields that
-// are absent or not strings are "".
-func bodyStringFields(body []byte, keys ...string) map[string]string {
-	out := make(map[string]string, len(keys))
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
-		return out
-	}
-	for _, k := range keys {
-		var s string
-		if raw, ok := obj[k]; ok && json.Unmarshal(raw, &s) == nil {
-			out[k] = s
-		}
-	}
-	return out
-}
-
-// sigSkewText describes a signed timestamp's age for a Valid reason.
-func sigSkewText(skew, tolerance time.Duration) string {
-	age := "old"
-	if skew < 0 {
-		age, skew = "in the future", -skew
-	}
-	if tolerance < 0 {
-		return fmt.Sprintf("; timestamp %s %s, not checked", skew.Round(time.Second), age)
-	}
-	return fmt.Sprintf("; timestamp %s %s (tolerance %s)", skew.Round(time.Second), age, tolerance)
-}
-
-// sigMatchedText says which of n signatures of a version matched.
-func sigMatchedText(version string, i, n int) string {
-	if n == 1 {
-		return version + " signature matches"
-	}
-	return fmt.Sprintf("%s signature %d of %d matches", version, i+1, n)
-}
-
-// sigNoMatchText says that none of n signatures of a version matched.
-func sigNoMatchText(version string, n int) string {
-	if n == 1 {
-		return version + " signature does not match"
-	}
-	return fmt.Sprintf("none of the %d %s signatures matches", n, version)
-}
-
-// clipHeaderValue shortens an attacker-controlled header value quoted in a Reason.
-func clipHeaderValue(s string) string {
-	if len(s) > 24 {
-		return s[:24] + "..."
-	}
-	return s
 }

@@ -107,7 +107,7 @@ func (Twilio) Verify(r *Request, secret string, _ Options) Result {
 // params, and which variant matched ("" for the URL as given).
 func twilioMatch(rawURL, params, secret string, sig []byte) (variant string, ok bool) {
 	for _, c := range twilioURLVariants(rawURL) {
-		if equal(macSum(sha1.New, secret, []byte(c.url+params)), sig) {
+		if equal(hmacSum(sha1.New, []byte(secret), []byte(c.url+params)), sig) {
 			return c.note, true
 		}
 	}
@@ -241,14 +241,14 @@ func (Twilio) Sign(r *Request, secret string, _ time.Time) error {
 		if stated, ok := decodeSigHex(query.Get(twilioBodyHash), sha256.Size); !ok || len(query[twilioBodyHash]) != 1 || !equal(stated, sum[:]) {
 			r.URL = setQueryParam(r.URL, twilioBodyHash, hex.EncodeToString(sum[:]))
 		}
-		r.Header.Set(twilioHeader, base64.StdEncoding.EncodeToString(macSum(sha1.New, secret, []byte(r.URL))))
+		r.Header.Set(twilioHeader, base64.StdEncoding.EncodeToString(hmacSum(sha1.New, []byte(secret), []byte(r.URL))))
 		return nil
 	}
 	params, err := twilioFormParams(r.Header, r.Body)
 	if err != nil {
 		return fmt.Errorf("twilio: the form body cannot be parsed: %w", err)
 	}
-	r.Header.Set(twilioHeader, base64.StdEncoding.EncodeToString(macSum(sha1.New, secret, []byte(r.URL+twilioParamString(params)))))
+	r.Header.Set(twilioHeader, base64.StdEncoding.EncodeToString(hmacSum(sha1.New, []byte(secret), []byte(r.URL+twilioParamString(params)))))
 	return nil
 }
 

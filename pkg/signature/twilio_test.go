@@ -164,7 +164,7 @@ func TestTwilioVerifyProblems(t *testing.T) {
 		s := tc.sig
 		if tc.name == "json bodySHA256 not hex" {
 			// Sign the URL itself (Sign would fix the hash), so that only the hash is wrong.
-			s = base64.StdEncoding.EncodeToString(macSum(sha1.New, twilioTestToken, []byte(tc.url)))
+			s = base64.StdEncoding.EncodeToString(hmacSum(sha1.New, []byte(twilioTestToken), []byte(tc.url)))
 		}
 		r := twilioTestRequest(tc.url, tc.ct, []byte(tc.body), s)
 		res := Twilio{}.Verify(r, tc.token, Options{})

@@ -35,7 +35,7 @@ func (Zoom) Detect(h http.Header) bool { return h.Get(zoomHeader) != "" }
 
 // zoomMAC is HMAC-SHA256 of "v0:<ts>:<body>".
 func zoomMAC(secret, ts string, body []byte) []byte {
-	return macSum(sha256.New, secret, []byte(zoomVersion+":"+ts+":"), body)
+	return hmacSum(sha256.New, []byte(secret), []byte(zoomVersion+":"+ts+":"), body)
 }
 
 // Verify implements Scheme.
@@ -120,7 +120,7 @@ func ZoomURLValidation(body []byte, secret string) ([]byte, bool) {
 	answer, err := json.Marshal(struct {
 		PlainToken     string `json:"plainToken"`
 		EncryptedToken string `json:"encryptedToken"`
-	}{ev.Payload.PlainToken, hex.EncodeToString(macSum(sha256.New, secret, []byte(ev.Payload.PlainToken)))})
+	}{ev.Payload.PlainToken, hex.EncodeToString(hmacSum(sha256.New, []byte(secret), []byte(ev.Payload.PlainToken)))})
 	if err != nil {
 		return nil, false
 	}
