@@ -51,6 +51,9 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 		newRelayCmd(g),
 		newVerifyCmd(g),
 		newTriggerCmd(g),
+		newShapeCmd(g),
+		newExportCmd(g),
+		newImportCmd(g),
 		newVersionCmd(g),
 	)
 	return cmd

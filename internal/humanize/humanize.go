@@ -36,3 +36,11 @@ func Size(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + "B"
 }
+
+// Count renders n of a thing: "1 attempt", "3 attempts".
+func Count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

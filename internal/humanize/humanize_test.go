@@ -26,3 +26,11 @@ func TestSize(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 samples", 1: "1 sample", 2: "2 samples"} {
+		if got := Count(n, "sample"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

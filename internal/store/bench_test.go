@@ -184,6 +184,10 @@ func naiveInsert(ctx context.Context, db *sql.DB, r *webhook.Request) error {
 // benchListRows is the size of the log BenchmarkList reads.
 const benchListRows = 100_000
 
+// benchFewEvery is the period of the requests whose body holds the word "chargeback": a few
+// (ten) requests spread over the log, for the search benchmarks.
+const benchFewEvery = 10_000
+
 // benchRare is the index of the one request of BenchmarkList's log that the rare filters
 // find: a quarter of the way in, so that they read three quarters of the log.
 const benchRare = benchListRows / 4
@@ -193,7 +197,8 @@ const benchRare = benchListRows / 4
 // middle, since a recent id, at the oldest end and towards newer rows from the middle; then
 // with filters, which walk the log until a page matches: ones that match every request (their
 // overhead), one in 15 (status 5xx), and only one request (a quarter of the way in, so they
-// read three quarters of the log) or none (all of it); and counts the log.
+// read three quarters of the log) or none (all of it); full-text searches, which walk only
+// the requests that hold the words (every one, ten, one or none); and counts the log.
 func BenchmarkList(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "list.db")
@@ -214,6 +219,9 @@ func BenchmarkList(b *testing.B) {
 			r.Body = bytes.Replace(r.Body, []byte("lorem ipsum"), []byte("Card Declined"), 1)
 			r.BodySize = int64(len(r.Body))
 			rare = &r
+		}
+		if i%benchFewEvery == benchFewEvery/2 {
+			r.Body = bytes.Replace(r.Body, []byte("lorem ipsum"), []byte("chargeback ipsum"), 1)
 		}
 		return &r
 	})
@@ -272,6 +280,18 @@ func BenchmarkList(b *testing.B) {
 		{"text=missing/none", Filter{Text: "no such text"}, 0},
 		{"status=5xx+text=card-declined/none", Filter{Status: "5xx", Text: "card declined"}, 0},
 		{"status=rejected/none", Filter{Status: "rejected"}, 0},
+		{"search=lorem/all", Filter{Search: "lorem"}, 50},
+		{"search=lorem/deep", Filter{Search: "lorem", BeforeID: top / 2}, 50},
+		{"search=lorem/oldest", Filter{Search: "lorem", Oldest: true}, 50},
+		{"search=chargeback/few", Filter{Search: "chargeback"}, benchListRows / benchFewEvery},
+		{"search=declined/one", Filter{Search: "declined"}, 1},
+		{"search=card-declined-phrase/one", Filter{Search: `"card declined"`}, 1},
+		{"search=decl*/one", Filter{Search: "decl*"}, 1},
+		{"search=lorem+status=404/one", Filter{Search: "lorem", Status: "404"}, 1},
+		{"search=missing/none", Filter{Search: "nosuchword"}, 0},
+		{"search=lorem+missing/none", Filter{Search: "lorem nosuchword"}, 0},
+		{"provider=github/one", Filter{Provider: "GitHub"}, 1},
+		{"since=newest/20", Filter{Since: tmpl.ReceivedAt.Add((benchListRows - 20) * time.Millisecond)}, 20},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()

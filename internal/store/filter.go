@@ -2,8 +2,14 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hookctl/hookctl/internal/webhook"
 )
 
 // uriPathSQL is the path part of a request's URI, the bytes before the first "?". It is cut
@@ -15,7 +21,8 @@ const uriPathSQL = `CAST(substr(CAST(r.uri AS BLOB), 1, instr(CAST(r.uri || '?' 
 // filtered reports whether f asks for more than the keyset bounds and Limit, that is, whether
 // List needs more than its prepared newest-first query.
 func (f Filter) filtered() bool {
-	return f.Oldest || f.Method != "" || f.Path != "" || f.Status != "" || f.EventType != "" || f.Text != ""
+	return f.Oldest || f.Method != "" || f.Path != "" || f.Status != "" || f.EventType != "" || f.Text != "" ||
+		f.Provider != "" || f.Signature != "" || !f.Since.IsZero() || !f.Until.IsZero() || f.Search != ""
 }
 
 // listStatement returns the SQL of the List query for f, and the arguments of its filter
@@ -25,11 +32,19 @@ func (f Filter) filtered() bool {
 //
 // The query still walks requests along the primary key from the keyset bound and stops after
 // LIMIT matching rows, so its cost is the number of rows it has to look at. The terms on the
-// request row (method, event, path, rejected) are cheap; the status terms are checked on the
-// latest attempt, which the join reaches through attempts(request_id, id), and only for rows
-// that passed the others; the text term, the only one that reads bodies, comes last.
+// request row (method, event, path, rejected, provider, signature, time) are cheap; the status
+// terms are checked on the latest attempt, which the join reaches through
+// attempts(request_id, id), and only for rows that passed the others; the text term, the only
+// one that reads bodies, comes last. The time range is checked on the row, not through the
+// received_at index ("+"), so that the walk stays on the primary key, in id order, without
+// sorting. With a search, the query walks the ids the full-text index matches instead (in the
+// same order and between the same bounds), and checks the other terms on those rows only.
 func listStatement(f Filter, n int) (string, []any, error) {
 	st, err := parseStatus(f.Status)
+	if err != nil {
+		return "", nil, err
+	}
+	sig, err := parseSignature(f.Signature)
 	if err != nil {
 		return "", nil, err
 	}
@@ -42,7 +57,14 @@ func listStatement(f Filter, n int) (string, []any, error) {
 		args = append(args, v)
 		return "?" + strconv.Itoa(n+len(args))
 	}
-	b.WriteString(listSelect)
+	key := "r.id"
+	if match := ftsQuery(f.Search); match != "" {
+		b.WriteString(searchSelect)
+		b.WriteString("\n\tAND requests_fts MATCH " + param(match))
+		key = "f.rowid"
+	} else {
+		b.WriteString(listSelect)
+	}
 	if f.Method != "" {
 		b.WriteString("\n\tAND r.method = " + param(f.Method) + " COLLATE NOCASE")
 	}
@@ -55,6 +77,18 @@ func listStatement(f Filter, n int) (string, []any, error) {
 			p = "*" + p + "*"
 		}
 		b.WriteString("\n\tAND " + uriPathSQL + " GLOB " + param(globPattern(p)))
+	}
+	if f.Provider != "" {
+		b.WriteString("\n\tAND r.provider = " + param(f.Provider) + " COLLATE NOCASE")
+	}
+	if sig != "" {
+		b.WriteString("\n\tAND r.signature = " + param(sig))
+	}
+	if !f.Since.IsZero() {
+		b.WriteString("\n\tAND +r.received_at >= " + param(timeBound(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		b.WriteString("\n\tAND +r.received_at < " + param(timeBound(f.Until)))
 	}
 	// The status is a term on the request row (rejected), on its latest attempt (reached
 	// through the join), or both.
@@ -89,9 +123,9 @@ func listStatement(f Filter, n int) (string, []any, error) {
 		b.WriteString("\n\tAND " + text)
 	}
 	if f.Oldest {
-		b.WriteString("\nORDER BY r.id ASC")
+		b.WriteString("\nORDER BY " + key + " ASC")
 	} else {
-		b.WriteString("\nORDER BY r.id DESC")
+		b.WriteString("\nORDER BY " + key + " DESC")
 	}
 	b.WriteString("\nLIMIT ?3")
 	return b.String(), args, nil
@@ -154,4 +188,118 @@ func parseStatus(v string) (statusFilter, error) {
 	}
 	return statusFilter{}, fmt.Errorf("%w: status %q: use 2xx, 3xx, 4xx, 5xx, a code such as 404, failed, none or rejected",
 		ErrBadFilter, v)
+}
+
+// parseSignature checks a Filter.Signature value and returns it in lower case.
+func parseSignature(v string) (string, error) {
+	switch s := strings.ToLower(v); s {
+	case "", webhook.SignatureValid, webhook.SignatureInvalid, webhook.SignatureStale,
+		webhook.SignatureUnsigned, webhook.SignatureUnchecked:
+		return s, nil
+	}
+	return "", fmt.Errorf("%w: signature %q: use valid, invalid, stale, unsigned or unchecked", ErrBadFilter, v)
+}
+
+// timeBound returns t as unix nanoseconds, clamped to the range an int64 holds, for comparing
+// with received_at: a bound before 1678 or after 2262 is below or above every stored time.
+func timeBound(t time.Time) int64 {
+	switch {
+	case t.Before(minStoredTime):
+		return math.MinInt64
+	case t.After(maxStoredTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// The range of times that unix nanoseconds in an int64 can hold.
+var (
+	minStoredTime = time.Unix(0, math.MinInt64)
+	maxStoredTime = time.Unix(0, math.MaxInt64)
+)
+
+// ftsQuery turns a Filter.Search value into an FTS5 query that cannot be a syntax error: each
+// term becomes a quoted FTS5 string (its double quotes doubled, control characters such as NUL,
+// which would end the query early, made spaces, bytes that are not UTF-8 made U+FFFD, which
+// the tokenizer reads them as anyway), a term that ended in * outside quotes becomes
+// a prefix query, and the terms are joined with AND. Terms with no letter or digit, which
+// the tokenizer would turn into an empty phrase that matches nothing, are left out. The
+// result is "" when no term is left.
+func ftsQuery(search string) string {
+	var b strings.Builder
+	for _, t := range searchTerms(search) {
+		text := strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return ' '
+			}
+			return r
+		}, t.text)
+		if !strings.ContainsFunc(text, isTokenRune) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(text, `"`, `""`))
+		b.WriteByte('"')
+		if t.prefix {
+			b.WriteString(" *")
+		}
+	}
+	return b.String()
+}
+
+// isTokenRune reports whether the FTS5 tokenizer (unicode61) keeps r in a word: letters,
+// digits and private-use characters; everything else separates words.
+func isTokenRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
+}
+
+// searchTerm is one term of a Filter.Search value.
+type searchTerm struct {
+	text   string // without quotes and without the trailing stars of a prefix
+	prefix bool   // the term ended in * outside quotes
+}
+
+// searchTerms splits a Filter.Search value into terms, as queryTerms splits a query: white
+// space outside double quotes separates terms, and quotes are removed. A quote left open runs
+// to the end. Stars at the end of a term, outside quotes, make it a prefix.
+func searchTerms(s string) []searchTerm {
+	var (
+		terms []searchTerm
+		b     strings.Builder
+		in    bool // inside a term
+		open  bool // inside quotes
+		stars int  // unquoted stars at the end of b
+	)
+	end := func() {
+		if in {
+			t := b.String()
+			terms = append(terms, searchTerm{text: t[:len(t)-stars], prefix: stars > 0})
+		}
+		b.Reset()
+		in, stars = false, 0
+	}
+	for i, n := 0, 0; i < len(s); i += n {
+		var c rune
+		c, n = utf8.DecodeRuneInString(s[i:])
+		if !open && unicode.IsSpace(c) {
+			end()
+			continue
+		}
+		in = true
+		switch {
+		case c == '"':
+			open = !open
+		case c == '*' && !open:
+			b.WriteByte('*')
+			stars++
+		default:
+			b.WriteString(s[i : i+n]) // the bytes as typed, even if not UTF-8
+			stars = 0
+		}
+	}
+	end()
+	return terms
 }

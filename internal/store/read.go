@@ -28,13 +28,29 @@ const (
 // max(id) of the request's entries, then one primary-key lookup). The query continues with
 // the WHERE clause, whose first terms are always the keyset bounds r.id < ?1 AND r.id > ?2,
 // then ORDER BY r.id and LIMIT ?3.
-const listSelect = `
+const listSelect = listColumns + `
+FROM requests r` + listJoin + `
+WHERE r.id < ?1 AND r.id > ?2`
+
+// listColumns are the columns of a List query: the request's summary, its number of attempts
+// and its latest attempt's outcome.
+const listColumns = `
 SELECT r.id, r.received_at, r.method, r.uri, r.provider, r.event_type, r.signature, r.body_size, r.rejected,
 	(SELECT count(*) FROM attempts c WHERE c.request_id = r.id),
-	a.status, a.duration, a.error
-FROM requests r
-LEFT JOIN attempts a ON a.id = (SELECT max(l.id) FROM attempts l WHERE l.request_id = r.id)
-WHERE r.id < ?1 AND r.id > ?2`
+	a.status, a.duration, a.error`
+
+// listJoin joins a request (r) to its latest attempt (a).
+const listJoin = `
+LEFT JOIN attempts a ON a.id = (SELECT max(l.id) FROM attempts l WHERE l.request_id = r.id)`
+
+// searchSelect is the start of a List query with a full-text search (Filter.Search): instead
+// of walking the requests table, it walks the ids that the full-text index matches, newest
+// first (or oldest first), from the keyset bound, and looks each request up by its id; the
+// CROSS JOIN keeps SQLite from choosing the other order. The MATCH term follows.
+const searchSelect = listColumns + `
+FROM requests_fts f
+CROSS JOIN requests r ON r.id = f.rowid` + listJoin + `
+WHERE f.rowid < ?1 AND f.rowid > ?2`
 
 // listQuery is the unfiltered List query. It walks the requests table backwards along its
 // primary key, from BeforeID down to AfterID, and stops after LIMIT rows; only for those rows
@@ -277,8 +293,32 @@ type Filter struct {
 	// (* and ?) must match the whole event type, case-sensitively: "payment_intent.*".
 	EventType string
 	// Text keeps requests whose body or URI contains this text (case-insensitive for ASCII); "" keeps all.
-	// Bodies are searched as raw bytes, so binary and non-UTF-8 bodies match too.
+	// Bodies are searched as raw bytes, so binary and non-UTF-8 bodies match too. Unlike
+	// Search, it reads every body it looks at, so it is slow on a big log.
 	Text string
+	// Provider keeps requests from this provider ("stripe", "github"), compared exactly but
+	// case-insensitively; "" keeps all.
+	Provider string
+	// Signature keeps requests whose signature status is this: "valid", "invalid", "stale",
+	// "unsigned" or "unchecked" (any case); "" keeps all. Other values are an error wrapping
+	// ErrBadFilter.
+	Signature string
+	// Since keeps requests received at or after it, Until those received before it; a zero
+	// time leaves that end of the range open. A request without a receive time matches
+	// neither bound.
+	Since, Until time.Time
+	// Search keeps requests whose URI, header names and values or body hold every word of it
+	// (full-text search; "" keeps all). Words are made of letters and digits, compared without
+	// regard to case or diacritics ("Cafe" finds "café"); other characters separate words, so
+	// that "payment_intent.succeeded" finds those three words next to each other. Double
+	// quotes make a phrase of several words, whose words must appear in that order, next to
+	// each other: "card declined". A word or phrase ending in * (outside quotes) also finds
+	// longer words: "decl*". No character has any other meaning, so no input is an error; a
+	// term with no letter or digit is ignored. Binary bodies (with a NUL byte) and the part
+	// of a body beyond its first MiB are not searched; non-UTF-8 text is read lossily (see
+	// migrations/0003_search.sql). Search reads the full-text index, not the bodies: its cost
+	// depends on how many requests hold the words, not on the size of the log.
+	Search string
 }
 
 // List returns summaries of the newest requests that match f, newest first, each with its
@@ -288,8 +328,9 @@ type Filter struct {
 // All filtering happens in SQLite: List never reads headers, and reads bodies only inside
 // SQLite when f.Text is set. Without filters its cost does not depend on the size of the log;
 // with filters it walks the log from the keyset bound until Limit requests match, so a filter
-// that matches few requests reads much of the log. An invalid f.Status gives an error
-// wrapping ErrBadFilter.
+// that matches few requests reads much of the log. With f.Search it walks only the requests
+// that the full-text index matches, applying the other filters to those. An invalid f.Status
+// or f.Signature gives an error wrapping ErrBadFilter.
 func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 	if err := s.checkOpen("list requests"); err != nil {
 		return nil, err

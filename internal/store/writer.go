@@ -20,6 +20,15 @@ const (
 		response_body_size, response_headers, response_body`
 )
 
+// indexRequestsSQL adds the requests with ids in [?1, ?2] to the full-text index. The writer
+// runs it once per transaction, just before COMMIT, over the ids the transaction inserted:
+// those are a contiguous range holding no other request, since the writer holds the write
+// lock from BEGIN IMMEDIATE on. Once per transaction, not per row (a trigger), because FTS5
+// writes a new segment at every statement of a transaction that changed the index
+// (0003_search.sql).
+const indexRequestsSQL = `INSERT INTO requests_fts (rowid, uri, headers, body)
+	SELECT id, uri, headers, body FROM requests_fts_source WHERE id BETWEEN ?1 AND ?2`
+
 // opKind says which insert an op is.
 type opKind uint8
 
@@ -63,6 +72,7 @@ type writer struct {
 
 	begin, commit, rollback      *sql.Stmt
 	insertRequest, insertAttempt *sql.Stmt
+	indexRequests                *sql.Stmt
 
 	// The relay's statements and AddRequestRef's (relay.go).
 	insertRequestRef, insertRelayChannel, insertRelayRequest *sql.Stmt
@@ -99,6 +109,7 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 		{&w.rollback, "ROLLBACK"},
 		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
+		{&w.indexRequests, indexRequestsSQL},
 		{&w.insertRequestRef, insertRequestRefSQL},
 		{&w.insertRelayChannel, insertRelayChannelSQL},
 		{&w.insertRelayRequest, insertRelayRequestSQL},
@@ -118,7 +129,7 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 // close closes the prepared statements.
 func (w *writer) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt,
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt, w.indexRequests,
 		w.insertRequestRef, w.insertRelayChannel, w.insertRelayRequest, w.deleteRelayRequest, w.expireRelayRequests} {
 		if st != nil {
 			errs = append(errs, st.Close())
@@ -209,11 +220,15 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 	}
 	ok := 0
 	culprit := false // an op's failure rolled the transaction back
+	var ix idRange   // the requests inserted, for the full-text index
 	for i, o := range ops {
 		id, err := w.apply(o)
 		if err == nil {
 			res[i] = opResult{id: id}
 			ok++
+			if o.insertsRequest() {
+				ix.add(id)
+			}
 			continue
 		}
 		res[i] = opResult{err: o.wrapErr(err)}
@@ -232,7 +247,12 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 		w.rollbackQuietly()
 		return
 	default:
-		_, err := w.exec(w.commit)
+		err := w.index(ix)
+		if err == nil {
+			if _, err = w.exec(w.commit); err != nil {
+				err = wrap("commit", err)
+			}
+		}
 		if err == nil {
 			w.s.commits.Add(1)
 			w.s.batches.Add(1)
@@ -240,7 +260,7 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 		}
 		w.rollbackQuietly()
 		if len(ops) == 1 {
-			res[0] = opResult{err: ops[0].wrapErr(wrap("commit", err))}
+			res[0] = opResult{err: ops[0].wrapErr(err)}
 			return
 		}
 		for i := range res {
@@ -271,6 +291,33 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 	for _, i := range at {
 		w.commitBatch(ops[i:i+1], res[i:i+1])
 	}
+}
+
+// idRange is the range of ids of the requests a transaction inserted; empty when hi is 0.
+type idRange struct{ lo, hi int64 }
+
+// add widens the range to id.
+func (r *idRange) add(id int64) {
+	if r.hi == 0 || id < r.lo {
+		r.lo = id
+	}
+	r.hi = max(r.hi, id)
+}
+
+// insertsRequest reports whether o inserts a row into requests.
+func (o *op) insertsRequest() bool {
+	return o.kind == opRequest || o.kind == opRequestRef
+}
+
+// index adds the requests in r, inserted by the current transaction, to the full-text index.
+func (w *writer) index(r idRange) error {
+	if r.hi == 0 {
+		return nil
+	}
+	if _, err := w.exec(w.indexRequests, r.lo, r.hi); err != nil {
+		return wrap("index requests", err)
+	}
+	return nil
 }
 
 // markPending marks res as not yet known.
@@ -334,6 +381,7 @@ func (w *writer) runBulk(b *bulkOp) error {
 	if _, err := w.exec(w.begin); err != nil {
 		return wrap("begin", err)
 	}
+	var ix idRange
 	for i, args := range b.args {
 		id, err := w.apply(&op{kind: opRequest, args: args})
 		if err != nil {
@@ -341,6 +389,11 @@ func (w *writer) runBulk(b *bulkOp) error {
 			return wrap("insert request", err)
 		}
 		b.ids[i] = id
+		ix.add(id)
+	}
+	if err := w.index(ix); err != nil {
+		w.rollbackQuietly()
+		return err
 	}
 	if _, err := w.exec(w.commit); err != nil {
 		w.rollbackQuietly()

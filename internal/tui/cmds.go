@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hookctl/hookctl/internal/export"
 	"github.com/hookctl/hookctl/internal/store"
 	"github.com/hookctl/hookctl/internal/webhook"
 )
@@ -190,13 +191,13 @@ func (m Model) copyRequest(id int64, what string) tea.Cmd {
 		if a, err := src.Attempts(ctx, id); err == nil {
 			for i := len(a) - 1; i >= 0; i-- {
 				if a[i].Kind == webhook.KindForward {
-					return copyMsg{what: what, text: CurlCommand(req, a[i].Target)}
+					return copyMsg{what: what, text: export.CurlCommand(req, a[i].Target)}
 				}
 			}
 		}
 		if base == "" {
 			base = "http://127.0.0.1:8765"
 		}
-		return copyMsg{what: what, text: CurlCommand(req, base+req.URI)}
+		return copyMsg{what: what, text: export.CurlCommand(req, base+req.URI)}
 	}
 }

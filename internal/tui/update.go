@@ -70,7 +70,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return m.fail("copy: %v", msg.err)
 		}
-		m.setStatus(fmt.Sprintf("copied %s to the clipboard (%s)", msg.what, plural(len(msg.text), "byte")))
+		m.setStatus(fmt.Sprintf("copied %s to the clipboard (%s)", msg.what, humanize.Count(len(msg.text), "byte")))
 		return m, tea.SetClipboard(msg.text)
 	}
 	if m.mode == modeFilter || m.mode == modeReplayTo {
@@ -469,11 +469,4 @@ func (m *Model) setStatus(s string) { m.status, m.isError = s, false }
 func (m Model) fail(format string, args ...any) (tea.Model, tea.Cmd) {
 	m.status, m.isError = fmt.Sprintf(format, args...), true
 	return m, nil
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -216,7 +216,7 @@ func (m Model) viewDetail() string {
 	st := m.styles
 	title := "loading…"
 	if d := m.detail; d != nil && d.req != nil {
-		title = fmt.Sprintf("#%d  %s %s  ·  %s", d.id, d.req.Method, d.req.URI, plural(len(d.attempts), "attempt"))
+		title = fmt.Sprintf("#%d  %s %s  ·  %s", d.id, d.req.Method, d.req.URI, humanize.Count(len(d.attempts), "attempt"))
 	} else if d != nil && d.err != nil {
 		title = st.Error.Render(d.err.Error())
 	}
