@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -9,8 +12,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookctl/hookctl/internal/export"
+	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/store"
 	"github.com/hookctl/hookctl/internal/webhook"
+	"github.com/hookctl/hookctl/pkg/shape"
 )
 
 // The commands below are the UI's only I/O.
@@ -200,4 +205,57 @@ func (m Model) copyRequest(id int64, what string) tea.Cmd {
 		}
 		return copyMsg{what: what, text: export.CurlCommand(req, base+req.URI)}
 	}
+}
+
+// shapeSamples is how many of the newest payloads of an event type the shape pane reads.
+const shapeSamples = 200
+
+// loadShape infers the shape of the event type of request id from its newest samples.
+func (m Model) loadShape(id int64) tea.Cmd {
+	src, ctx := m.cfg.Source, m.ctx
+	return func() tea.Msg {
+		req, err := src.Request(ctx, id)
+		if err != nil {
+			return shapeMsg{err: err}
+		}
+		title := strings.TrimSpace(req.Provider + " " + req.EventType)
+		if title == "" {
+			title = "requests from unknown senders"
+		}
+		rows, err := src.List(ctx, store.Filter{Provider: req.Provider, EventType: globLiteral(req.EventType), Limit: shapeSamples})
+		if err != nil {
+			return shapeMsg{title: title, err: err}
+		}
+		form := strings.HasPrefix(strings.ToLower(req.Header.Get("Content-Type")), "application/x-www-form-urlencoded")
+		var bodies [][]byte
+		for _, row := range rows {
+			if row.Provider != req.Provider || row.EventType != req.EventType || row.BodySize == 0 {
+				continue
+			}
+			r, err := src.Request(ctx, row.ID)
+			if err != nil {
+				return shapeMsg{title: title, err: err}
+			}
+			if form || json.Valid(r.Body) {
+				bodies = append(bodies, r.Body)
+			}
+		}
+		if len(bodies) == 0 {
+			return shapeMsg{title: title, err: errors.New("no JSON or form payloads of this event type")}
+		}
+		infer := shape.Infer
+		if form {
+			infer = shape.InferForm
+		}
+		s, err := infer(bodies)
+		if err != nil {
+			return shapeMsg{title: title, err: err}
+		}
+		return shapeMsg{title: fmt.Sprintf("shape of %s (%s)", title, humanize.Count(len(bodies), "sample")), tree: s.Tree()}
+	}
+}
+
+// globLiteral escapes the glob characters of s so that a glob filter matches it exactly.
+func globLiteral(s string) string {
+	return strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]").Replace(s)
 }

@@ -8,7 +8,7 @@ type keyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Back                              key.Binding
 	Replay, ReplayTo, Edit, Resign          key.Binding
-	Filter, CopyCurl, CopyBody              key.Binding
+	Filter, CopyCurl, CopyBody, Shape       key.Binding
 	Help, Quit                              key.Binding
 	// Prompts (filter, replay target) use these.
 	Accept, Cancel key.Binding
@@ -31,6 +31,7 @@ func defaultKeys() keyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		CopyCurl: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy curl")),
 		CopyBody: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy body")),
+		Shape:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "shape of event type")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
@@ -49,7 +50,7 @@ func (h listHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Down, h.k.Up, h.k.PageDown, h.k.PageUp, h.k.Top, h.k.Bottom},
 		{h.k.Open, h.k.Filter, h.k.Replay, h.k.ReplayTo, h.k.Edit, h.k.Resign},
-		{h.k.CopyCurl, h.k.CopyBody, h.k.Help, h.k.Quit},
+		{h.k.CopyCurl, h.k.CopyBody, h.k.Shape, h.k.Help, h.k.Quit},
 	}
 }
 
@@ -64,7 +65,7 @@ func (h detailHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Down, h.k.Up, h.k.PageDown, h.k.PageUp, h.k.Top, h.k.Bottom},
 		{h.k.Back, h.k.Replay, h.k.ReplayTo, h.k.Edit, h.k.Resign},
-		{h.k.CopyCurl, h.k.CopyBody, h.k.Help, h.k.Quit},
+		{h.k.CopyCurl, h.k.CopyBody, h.k.Shape, h.k.Help, h.k.Quit},
 	}
 }
 

@@ -78,6 +78,7 @@ const (
 	modeDetail
 	modeFilter   // the filter prompt over the list
 	modeReplayTo // the replay-target prompt
+	modeShape    // the inferred shape of the selected request's event type
 )
 
 // Model is the Bubble Tea model of the UI.
@@ -114,6 +115,7 @@ type Model struct {
 	ingress *webhook.IngressState
 
 	detail   *detail
+	shape    *shapeMsg // the shape pane's content once loaded
 	viewport viewport.Model
 	prompt   textinput.Model
 

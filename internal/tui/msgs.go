@@ -73,3 +73,9 @@ type copyMsg struct {
 	text string
 	err  error
 }
+
+type shapeMsg struct {
+	title string
+	tree  string
+	err   error
+}

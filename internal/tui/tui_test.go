@@ -377,3 +377,20 @@ func TestResignToggle(t *testing.T) {
 		t.Fatalf("s did not turn re-signing off:\n%s", d.screen())
 	}
 }
+
+func TestShapePane(t *testing.T) {
+	d := newDriver(t, Config{Source: seedLog(t, 30)}, 100, 30)
+	d.press("t") // the selected request is #30, a stripe payment_intent.succeeded
+	scr := d.screen()
+	if !strings.Contains(scr, "shape of stripe payment_intent.succeeded (20 samples)") || !strings.Contains(scr, "id: string") {
+		t.Fatalf("shape pane:\n%s", scr)
+	}
+	d.press("esc")
+	if d.m.mode != modeList {
+		t.Fatalf("esc from the shape pane went to mode %d", d.m.mode)
+	}
+	d.press("j", "t") // #29: a health check without a body
+	if !strings.Contains(d.screen(), "no JSON or form payloads") {
+		t.Fatalf("shape of a bodyless event:\n%s", d.screen())
+	}
+}

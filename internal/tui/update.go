@@ -66,6 +66,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.edit(msg)
 	case editDoneMsg:
 		return m.gotEdit(msg)
+	case shapeMsg:
+		if m.mode == modeShape {
+			m.shape = &msg
+			m.renderDetail()
+		}
+		return m, nil
 	case copyMsg:
 		if msg.err != nil {
 			return m.fail("copy: %v", msg.err)
@@ -119,13 +125,21 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, m.copyRequest(id, "curl command")
 		}
 		return m, nil
+	case key.Matches(msg, k.Shape):
+		if id := m.selected(); id != 0 && m.mode != modeShape {
+			m.back, m.mode, m.shape = m.mode, modeShape, nil
+			m.viewport.SetYOffset(0)
+			m.resizeDetail()
+			return m, m.loadShape(id)
+		}
+		return m, nil
 	case key.Matches(msg, k.CopyBody):
 		if id := m.selected(); id != 0 {
 			return m, m.copyRequest(id, "body")
 		}
 		return m, nil
 	}
-	if m.mode == modeDetail {
+	if m.mode == modeDetail || m.mode == modeShape {
 		return m.handleDetailKey(msg)
 	}
 	return m.handleListKey(msg)
@@ -177,6 +191,11 @@ func (m Model) handleDetailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := &m.keys
 	switch {
 	case key.Matches(msg, k.Back):
+		if m.mode == modeShape {
+			m.mode, m.shape = m.back, nil
+			m.renderDetail()
+			return m, nil
+		}
 		m.mode, m.detail = modeList, nil
 		return m, nil
 	case key.Matches(msg, k.Down):

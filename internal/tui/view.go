@@ -30,7 +30,7 @@ func (m Model) render() string {
 	}
 	var b strings.Builder
 	b.WriteString(m.viewHeader())
-	if m.mode == modeDetail || (m.back == modeDetail && m.mode == modeReplayTo) {
+	if m.mode == modeDetail || m.mode == modeShape || (m.back == modeDetail && m.mode == modeReplayTo) {
 		b.WriteString(m.viewDetail())
 	} else {
 		b.WriteString(m.viewList())
@@ -215,7 +215,13 @@ func signatureCell(sig string, st Styles) (string, lipgloss.Style) {
 func (m Model) viewDetail() string {
 	st := m.styles
 	title := "loading…"
-	if d := m.detail; d != nil && d.req != nil {
+	if m.mode == modeShape {
+		if sh := m.shape; sh != nil && sh.err != nil {
+			title = st.Error.Render(sh.title + ": " + sh.err.Error())
+		} else if sh != nil {
+			title = sh.title
+		}
+	} else if d := m.detail; d != nil && d.req != nil {
 		title = fmt.Sprintf("#%d  %s %s  ·  %s", d.id, d.req.Method, d.req.URI, humanize.Count(len(d.attempts), "attempt"))
 	} else if d != nil && d.err != nil {
 		title = st.Error.Render(d.err.Error())
@@ -238,8 +244,16 @@ func (m *Model) resizeDetail() {
 	m.renderDetail()
 }
 
-// renderDetail puts the detail pane's content into the viewport.
+// renderDetail puts the detail pane's content, or the shape pane's, into the viewport.
 func (m *Model) renderDetail() {
+	if m.mode == modeShape {
+		if m.shape != nil {
+			m.viewport.SetContent(m.shape.tree)
+		} else {
+			m.viewport.SetContent("")
+		}
+		return
+	}
 	d := m.detail
 	if d == nil || d.req == nil || m.width == 0 {
 		m.viewport.SetContent("")
@@ -288,7 +302,7 @@ func (m Model) viewHelp() string {
 	switch {
 	case m.mode == modeFilter || m.mode == modeReplayTo:
 		km = promptHelp{&m.keys}
-	case m.mode == modeDetail:
+	case m.mode == modeDetail || m.mode == modeShape:
 		km = detailHelp{&m.keys}
 	}
 	// help truncates its short view only while an ellipsis still fits: cut every line here.
