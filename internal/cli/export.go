@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -60,7 +61,7 @@ Authorization, Cookie and Proxy-Authorization values are redacted unless --no-re
 				if err != nil {
 					return err
 				}
-				if ids, err = selectIDs(cmd, db, f, o.limit); err != nil {
+				if ids, err = selectIDs(ctx, db, f, o.limit); err != nil {
 					return err
 				}
 			}
@@ -116,11 +117,11 @@ Authorization, Cookie and Proxy-Authorization values are redacted unless --no-re
 
 // selectIDs pages through the log for the ids that f selects, newest first, up to limit
 // (0: all).
-func selectIDs(cmd *cobra.Command, db *store.Store, f store.Filter, limit int) ([]int64, error) {
+func selectIDs(ctx context.Context, db *store.Store, f store.Filter, limit int) ([]int64, error) {
 	var ids []int64
 	f.Limit = 500
 	for {
-		rows, err := db.List(cmd.Context(), f)
+		rows, err := db.List(ctx, f)
 		if err != nil {
 			return nil, err
 		}

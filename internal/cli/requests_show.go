@@ -25,20 +25,13 @@ func newRequestsShowCmd(g *globals) *cobra.Command {
 			if o.json && o.body {
 				return fmt.Errorf("--json and --body cannot be used together")
 			}
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			db, err := g.openLog(ctx, g.logger(), true)
+			db, r, err := g.readRequest(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			r, err := db.Request(ctx, id)
-			if err != nil {
-				return explain(err, id, db)
-			}
+			id := r.ID
 			if o.body {
 				_, err := g.env.Out.Write(r.Body)
 				return err

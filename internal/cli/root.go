@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookctl/hookctl/internal/build"
 	"github.com/hookctl/hookctl/internal/store"
+	"github.com/hookctl/hookctl/internal/webhook"
 )
 
 // globals holds the persistent flags and what every command shares.
@@ -137,6 +138,26 @@ func (g *globals) openLog(ctx context.Context, log *slog.Logger, readOnly bool) 
 		return nil, err
 	}
 	return store.Open(ctx, store.Config{Path: path, Logger: log, ReadOnly: readOnly})
+}
+
+// readRequest opens the log read-only and reads the request that arg (an id as users type
+// it) names. The caller closes the log.
+func (g *globals) readRequest(ctx context.Context, arg string) (*store.Store, *webhook.Request, error) {
+	id, err := parseID(arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := g.openLog(ctx, g.logger(), true)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := db.Request(ctx, id)
+	if err != nil {
+		err = explain(err, id, db)
+		db.Close()
+		return nil, nil, err
+	}
+	return db, r, nil
 }
 
 // explain turns a lookup failure into a message that says what to do.

@@ -98,21 +98,10 @@ func sampleGroups(ctx context.Context, db *store.Store, o *shapeOptions) ([]*gro
 	if len(o.ids) > 0 {
 		ids = o.ids
 	} else {
-		f := store.Filter{Provider: o.provider, EventType: o.event, Limit: 500}
-		for {
-			rows, err := db.List(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rows {
-				if r.BodySize > 0 && r.Rejected == "" {
-					ids = append(ids, r.ID)
-				}
-			}
-			if len(rows) < f.Limit || len(ids) >= 20*o.limit {
-				break
-			}
-			f.BeforeID = rows[len(rows)-1].ID
+		var err error
+		ids, err = selectIDs(ctx, db, store.Filter{Provider: o.provider, EventType: o.event}, 20*o.limit)
+		if err != nil {
+			return nil, err
 		}
 	}
 	byKey := map[string]*group{}

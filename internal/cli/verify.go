@@ -32,20 +32,13 @@ from --secret or HOOKCTL_SECRET_<PROVIDER>; it is never written anywhere.`,
   HOOKCTL_SECRET_GITHUB=... hookctl verify 43`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			db, err := g.openLog(ctx, g.logger(), true)
+			db, r, err := g.readRequest(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			r, err := db.Request(ctx, id)
-			if err != nil {
-				return explain(err, id, db)
-			}
+			id := r.ID
 			hdr := r.Header.Canonical()
 			name := o.provider
 			if name == "" {

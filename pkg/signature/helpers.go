@@ -41,6 +41,18 @@ func bodyStringFields(body []byte, keys ...string) map[string]string {
 	return out
 }
 
+// firstMatch returns the index of the first of sigs equal to want, compared in constant time,
+// or -1. Every signature is compared, so the time taken does not say which one matched.
+func firstMatch(want []byte, sigs [][]byte) int {
+	match := -1
+	for i, sig := range sigs {
+		if equal(want, sig) && match < 0 {
+			match = i
+		}
+	}
+	return match
+}
+
 // sigMatchedText says which of n signatures of a version matched.
 func sigMatchedText(version string, i, n int) string {
 	if n == 1 {

@@ -116,18 +116,9 @@ func (Paddle) Verify(r *Request, secret string, opt Options) Result {
 	now := opt.now()
 	skew := now.Sub(s.ts)
 	want := paddleMAC(secret, s.tsText, r.Body)
-	match := -1
-	for i, sig := range s.h1 {
-		if equal(want, sig) && match < 0 {
-			match = i
-		}
-	}
+	match := firstMatch(want, s.h1)
 	if match < 0 {
-		what := "h1 signature does not match"
-		if len(s.h1) > 1 {
-			what = fmt.Sprintf("none of the %d h1 signatures matches", len(s.h1))
-		}
-		res := invalid(Mismatch, "%s: %s", what, mismatchWhy)
+		res := invalid(Mismatch, "%s: %s", sigNoMatchText("h1", len(s.h1)), mismatchWhy)
 		res.Skew = skew
 		return res
 	}
@@ -135,11 +126,7 @@ func (Paddle) Verify(r *Request, secret string, opt Options) Result {
 	if res, ok := checkWindow(s.ts, now, tol); !ok {
 		return res
 	}
-	what := "h1 signature matches"
-	if len(s.h1) > 1 {
-		what = fmt.Sprintf("h1 signature %d of %d matches", match+1, len(s.h1))
-	}
-	return valid(what+ageNote(skew, tol), skew)
+	return valid(sigMatchedText("h1", match, len(s.h1))+ageNote(skew, tol), skew)
 }
 
 // Sign implements Scheme: it sets Paddle-Signature to "ts=<unix>;h1=<hex>".

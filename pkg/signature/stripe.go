@@ -123,12 +123,7 @@ func (Stripe) Verify(r *Request, secret string, opt Options) Result {
 	now := opt.now()
 	skew := now.Sub(s.ts)
 	want := stripeMAC(secret, s.ts, r.Body)
-	match := -1
-	for i, sig := range s.v1 {
-		if equal(want, sig) && match < 0 {
-			match = i
-		}
-	}
+	match := firstMatch(want, s.v1)
 	if match < 0 {
 		res := invalid(Mismatch, "%s: body differs from what was signed, or the secret is wrong (stripe listen and each dashboard endpoint have their own whsec_)",
 			sigNoMatchText("v1", len(s.v1)))
