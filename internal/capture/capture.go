@@ -6,9 +6,11 @@ package capture
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 	"github.com/hookctl/hookctl/internal/forward"
 	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/rawhead"
+	"github.com/hookctl/hookctl/internal/store"
 	"github.com/hookctl/hookctl/internal/webhook"
 	"github.com/hookctl/hookctl/pkg/signature"
 )
@@ -28,13 +31,25 @@ const DefaultMaxBody = 25 << 20
 const RequestIDHeader = "X-Hookctl-Request-Id"
 
 // Recorder is the part of the log the handler writes to. Its methods return once the row is
-// committed, and set the row's ID.
+// committed, and set the row's ID; Record also sets DuplicateOf when asked to look for one.
 type Recorder interface {
-	AddRequest(ctx context.Context, r *webhook.Request) error
-	// AddRequestRef is AddRequest for a request that its ingress already named (the relay's
-	// id for it), so that a redelivery of it can be recognised.
-	AddRequestRef(ctx context.Context, r *webhook.Request, ref string) error
+	Record(ctx context.Context, r *webhook.Request, o store.RecordOptions) error
 	AddAttempt(ctx context.Context, a *webhook.Attempt) error
+}
+
+// Ack configures acknowledge mode (listen --ack): the sender is answered as soon as the
+// request is recorded, and the request is delivered to the target in the background from the
+// log's delivery queue.
+type Ack struct {
+	// Status is the status answered. 0 means 200.
+	Status int
+	// Body is the body answered. nil means {"received":true}.
+	Body []byte
+	// ContentType is the body's type. "" means application/json.
+	ContentType string
+	// Queued is called after each request queued for delivery (the deliverer's Wake). nil
+	// means none.
+	Queued func()
 }
 
 // received is what an ingress that reads requests itself knows of one beyond *http.Request.
@@ -81,7 +96,24 @@ type Config struct {
 	Secrets map[string]string
 	// Generic is an extra HMAC scheme, verified with Secrets["hmac"]; nil means none.
 	Generic *signature.Generic
+	// Ack, when not nil, answers senders at once and queues requests for background delivery
+	// to Target instead of forwarding them while the sender waits.
+	Ack *Ack
+	// DedupeWindow is how far back a request without a provider delivery id is compared by
+	// body to recognise a redelivery. 0 means store.DefaultDedupeWindow.
+	DedupeWindow time.Duration
+	// Dedupe stops redeliveries of a request already in the log from being forwarded or
+	// queued: they are recorded, marked, and answered 200 at once.
+	Dedupe bool
+	// Fatal is called when the log cannot record anything any more (it is corrupt), after the
+	// sender was answered 503; the listener should stop rather than refuse every request. nil
+	// means none.
+	Fatal func(error)
 }
+
+// DuplicateOfHeader names, on the answer to a redelivery that Dedupe kept from the target,
+// the request it repeats.
+const DuplicateOfHeader = "X-Hookctl-Duplicate-Of"
 
 // Handler is the capture handler. Create it with New.
 type Handler struct {
@@ -113,6 +145,22 @@ func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if a := cfg.Ack; a != nil {
+		ack := *a
+		if ack.Status == 0 {
+			ack.Status = http.StatusOK
+		}
+		if ack.Body == nil {
+			ack.Body = []byte(`{"received":true}`)
+		}
+		if ack.ContentType == "" {
+			ack.ContentType = "application/json"
+		}
+		if ack.Queued == nil {
+			ack.Queued = func() {}
+		}
+		cfg.Ack = &ack
+	}
 	return &Handler{cfg: cfg}
 }
 
@@ -140,13 +188,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.record(ctx, w, rec, ref); err != nil {
 		return
 	}
-	if h.cfg.Target == nil {
+	switch {
+	case h.cfg.Dedupe && rec.DuplicateOf != 0:
+		w.Header().Set(DuplicateOfHeader, strconv.FormatInt(rec.DuplicateOf, 10))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, "{\"received\":true,\"id\":%d,\"duplicate_of\":%d}\n", rec.ID, rec.DuplicateOf)
+	case h.cfg.Ack != nil:
+		if h.cfg.Target != nil {
+			h.cfg.Ack.Queued()
+		}
+		w.Header().Set("Content-Type", h.cfg.Ack.ContentType)
+		w.WriteHeader(h.cfg.Ack.Status)
+		w.Write(h.cfg.Ack.Body)
+	case h.cfg.Target == nil:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(h.cfg.Status)
 		fmt.Fprintf(w, "{\"received\":true,\"id\":%d}\n", rec.ID)
-		return
+	default:
+		h.forward(ctx, w, rec)
 	}
-	h.forward(ctx, w, rec)
 }
 
 // request builds the log row for r from what has been read so far: everything but the body.
@@ -227,7 +287,11 @@ func (h *Handler) readBody(r *http.Request, rec *webhook.Request) (string, int) 
 	rec.Body, rec.BodySize = buf.Bytes(), n
 	if err != nil {
 		rec.Body = nil
-		return "request body could not be read: " + err.Error(), http.StatusBadRequest
+		status := http.StatusBadRequest
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			status = http.StatusRequestTimeout
+		}
+		return "request body could not be read: " + err.Error(), status
 	}
 	return "", 0
 }
@@ -239,23 +303,30 @@ func sizeText(n int64, atLeast bool) string {
 	return humanize.Size(n)
 }
 
-// record commits rec to the log, under the ingress's ref when it has one. If that fails, it
-// answers 503 so that the sender retries.
+// record commits rec to the log, under the ingress's ref when it has one, marked when it is a
+// redelivery, and queued for delivery in ack mode. If that fails, it answers 503 so that the
+// sender retries.
 func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhook.Request, ref string) error {
-	var err error
-	if ref != "" {
-		err = h.cfg.Log.AddRequestRef(ctx, rec, ref)
-	} else {
-		err = h.cfg.Log.AddRequest(ctx, rec)
+	o := store.RecordOptions{Ref: ref, Dedupe: true, DedupeWindow: h.cfg.DedupeWindow, SkipDuplicates: h.cfg.Dedupe}
+	if h.cfg.Ack != nil && h.cfg.Target != nil && rec.Rejected == "" {
+		o.Deliver = h.cfg.Target.String()
 	}
-	if err != nil {
+	if err := h.cfg.Log.Record(ctx, rec, o); err != nil {
 		h.cfg.Logger.Error("record request", "method", rec.Method, "uri", rec.URI, "err", err)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "hookctl: could not record the request: "+err.Error(), http.StatusServiceUnavailable)
+		if errors.Is(err, store.ErrCorrupt) && h.cfg.Fatal != nil {
+			h.cfg.Fatal(err)
+		}
 		return err
 	}
 	w.Header().Set(RequestIDHeader, strconv.FormatInt(rec.ID, 10))
-	h.cfg.Notify(webhook.Event{Kind: webhook.EventRequest, Request: rec})
+	ev := webhook.Event{Kind: webhook.EventRequest, Request: rec}
+	if o.Deliver != "" && (rec.DuplicateOf == 0 || !h.cfg.Dedupe) {
+		ev.Delivery = &webhook.Delivery{RequestID: rec.ID, Target: o.Deliver, State: webhook.DeliveryPending,
+			FirstAt: rec.ReceivedAt, NextAt: rec.ReceivedAt, UpdatedAt: rec.ReceivedAt}
+	}
+	h.cfg.Notify(ev)
 	return nil
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookctl/hookctl/internal/rawhead"
@@ -47,7 +50,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeConfig
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           closeUnsentBody(h),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -72,4 +75,49 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeConfig
 	}
 	<-errc
 	return err
+}
+
+// closeUnsentBody wraps h for requests that wait for "100 Continue" before sending their body.
+// When h answers one without reading its body (an oversize body, say), the sender never sends
+// the body, yet net/http would wait for it until ReadTimeout before closing the connection; the
+// connection's read deadline is set to now instead, so that it closes once the answer is sent.
+func closeUnsentBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength == 0 || !r.ProtoAtLeast(1, 1) || !expectsContinue(r.Header.Values("Expect")) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		body := &readWatcher{ReadCloser: r.Body}
+		r2 := *r
+		r2.Body = body
+		h.ServeHTTP(w, &r2)
+		if !body.read.Load() {
+			// The answer is written before net/http reads what is left of the body.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+		}
+	})
+}
+
+// expectsContinue reports whether Expect header values ask for 100 Continue.
+func expectsContinue(values []string) bool {
+	for _, v := range values {
+		for e := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(e), "100-continue") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readWatcher records whether its body was ever read.
+type readWatcher struct {
+	io.ReadCloser
+	read atomic.Bool
+}
+
+// Read marks the body as read and reads from it.
+func (b *readWatcher) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.ReadCloser.Read(p)
 }

@@ -170,7 +170,8 @@ func TestListenListShowReplay(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &list); err != nil || len(list) != 1 {
 		t.Fatalf("list --json = %s (%v)", stdout, err)
 	}
-	wantList := []string{"body_size", "duration_ms", "error", "event_type", "id", "method", "path", "provider", "received_at", "rejected", "signature", "status"}
+	wantList := []string{"body_size", "delivery", "duplicate_of", "duration_ms", "error", "event_type", "id", "method", "next_attempt_at",
+		"path", "provider", "received_at", "rejected", "signature", "status"}
 	if got := keys(list[0]); !reflect.DeepEqual(got, wantList) {
 		t.Errorf("list fields = %v, want %v", got, wantList)
 	}
@@ -347,7 +348,7 @@ func TestListTable(t *testing.T) {
 	_, stdout, _ := run(t, db, "requests", "list")
 	sc := bufio.NewScanner(strings.NewReader(stdout))
 	for sc.Scan() {
-		if f := strings.Split(sc.Text(), "\t"); len(f) != 9 {
+		if f := strings.Split(sc.Text(), "\t"); len(f) != 10 {
 			t.Errorf("TSV row %q has %d fields", sc.Text(), len(f))
 		}
 	}

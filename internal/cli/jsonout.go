@@ -27,6 +27,13 @@ type summaryJSON struct {
 	DurationMS float64 `json:"duration_ms"`
 	Error      string  `json:"error"`
 	Rejected   bool    `json:"rejected"`
+	// DuplicateOf is the id of the request this one redelivers, 0 when it is not a redelivery.
+	DuplicateOf int64 `json:"duplicate_of"`
+	// Delivery is the background delivery's state (listen --ack): pending, retrying,
+	// delivered or given_up; "" when the request was not queued.
+	Delivery string `json:"delivery"`
+	// NextAttemptAt is when a pending or retrying delivery is due, "" otherwise.
+	NextAttemptAt string `json:"next_attempt_at"`
 }
 
 // detailJSON is the output of `requests show --json`.
@@ -78,16 +85,32 @@ func summaryOf(s webhook.Summary) summaryJSON {
 	if j.Signature == "" {
 		j.Signature = webhook.SignatureUnchecked
 	}
+	j.DuplicateOf = s.DuplicateOf
+	j.Delivery, j.NextAttemptAt = deliveryJSON(s.Delivery)
 	return j
 }
 
-func detailOf(r *webhook.Request, attempts []webhook.Attempt) detailJSON {
+// deliveryJSON returns a delivery's state for JSON, and when it is due if it is pending.
+func deliveryJSON(d webhook.Delivery) (state, nextAt string) {
+	if d.State == webhook.DeliveryPending {
+		nextAt = timeJSON(d.NextAt)
+	}
+	return d.Status(), nextAt
+}
+
+// detailOf is the JSON of a request with its attempts and its delivery (nil when it was not
+// queued).
+func detailOf(r *webhook.Request, attempts []webhook.Attempt, delivery *webhook.Delivery) detailJSON {
 	var last *webhook.Attempt
 	if len(attempts) > 0 {
 		last = &attempts[len(attempts)-1]
 	}
+	sum := webhook.Summarize(r, last, len(attempts))
+	if delivery != nil {
+		sum.Delivery = *delivery
+	}
 	d := detailJSON{
-		summaryJSON: summaryOf(webhook.Summarize(r, last, len(attempts))),
+		summaryJSON: summaryOf(sum),
 		Host:        r.Host, RemoteAddr: r.RemoteAddr, Proto: r.Proto, Ingress: r.Ingress,
 		SignatureReason: r.SignatureReason,
 		Headers:         orderedHeader(r.Header),

@@ -2,18 +2,21 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookctl/hookctl/internal/capture"
 	"github.com/hookctl/hookctl/internal/forward"
+	"github.com/hookctl/hookctl/internal/humanize"
 	"github.com/hookctl/hookctl/internal/relay"
 	"github.com/hookctl/hookctl/internal/store"
 	"github.com/hookctl/hookctl/internal/tui"
@@ -41,6 +44,19 @@ type listenOptions struct {
 
 	verify     []string
 	verifyHMAC string
+
+	ack            bool
+	ackStatus      int
+	ackBody        string
+	retryMin       time.Duration
+	retryMax       time.Duration
+	giveUpAfter    time.Duration
+	retry4xx       bool
+	ackConcurrency int
+
+	dedupe       bool
+	dedupeWindow time.Duration
+	maxLogSize   string
 }
 
 func newListenCmd(g *globals) *cobra.Command {
@@ -55,6 +71,16 @@ TARGET is a port (3000), a host and port (localhost:3000) or a URL with a path
 (http://localhost:3000/webhooks); the request path is appended to the target's path.
 Without --forward-to, hookctl only records and answers each request itself.
 
+With --ack, each request is answered as soon as it is recorded, and delivered to TARGET in the
+background from a queue kept in the log: refused connections, timeouts and 5xx answers are
+retried with exponential backoff until --give-up-after, in arrival order. Deliveries still
+pending when hookctl stops resume when it starts again; see them with
+'hookctl requests list --delivery retrying' and send them at once with 'hookctl retry'.
+
+Redeliveries of an event already in the log (the same Stripe event id, GitHub delivery,
+webhook-id, Shopify webhook id, ...; for other senders the same body within --dedupe-window)
+are marked as duplicates; with --dedupe they are recorded but not forwarded.
+
 On a terminal, a live list of requests opens, where each can be inspected and replayed.
 Otherwise (or with --no-tui) one line is printed per request; with --json, one JSON object
 per line, starting with {"event":"ready",...}.`,
@@ -62,6 +88,7 @@ per line, starting with {"event":"ready",...}.`,
   hookctl listen --forward-to http://localhost:8000/api/webhooks --timeout 10s
   NGROK_AUTHTOKEN=... hookctl listen --ngrok --forward-to 3000
   hookctl listen --relay https://hooks.example.com --forward-to 3000
+  hookctl listen --ack --forward-to 3000 --give-up-after 1h
   hookctl listen --json | jq .`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -85,8 +112,54 @@ per line, starting with {"event":"ready",...}.`,
 	f.StringVar(&o.relayToken, "relay-token", "", "operator token for creating a channel on the relay (env HOOKCTL_RELAY_TOKEN)")
 	f.StringArrayVar(&o.verify, "verify", nil, "verify signatures: `PROVIDER=SECRET` (repeatable; also $HOOKCTL_SECRET_<PROVIDER>)")
 	f.StringVar(&o.verifyHMAC, "verify-hmac", "", "a generic HMAC scheme, `HEADER:ALGORITHM:ENCODING[:PREFIX]`, verified with --verify hmac=SECRET")
+	f.BoolVar(&o.ack, "ack", false, "answer senders as soon as a request is recorded and deliver it in the background, with retries")
+	f.IntVar(&o.ackStatus, "ack-status", http.StatusOK, "status answered with --ack")
+	f.StringVar(&o.ackBody, "ack-body", `{"received":true}`, "body answered with --ack (JSON, or text sent as text/plain)")
+	f.DurationVar(&o.retryMin, "retry-min", time.Second, "with --ack: delay before the first retry; it doubles after each failure")
+	f.DurationVar(&o.retryMax, "retry-max", 5*time.Minute, "with --ack: longest delay between retries")
+	f.DurationVar(&o.giveUpAfter, "give-up-after", 24*time.Hour, "with --ack: stop retrying a request this long after it arrived")
+	f.BoolVar(&o.retry4xx, "retry-4xx", false, "with --ack: also retry 4xx answers (408 and 429 are always retried)")
+	f.IntVar(&o.ackConcurrency, "ack-concurrency", 1, "with --ack: deliveries in flight at once; 1 keeps arrival order")
+	f.BoolVar(&o.dedupe, "dedupe", false, "record redeliveries of an event already in the log, but do not forward them")
+	f.DurationVar(&o.dedupeWindow, "dedupe-window", store.DefaultDedupeWindow, "how far back a request without a provider event id is compared by body")
+	f.StringVar(&o.maxLogSize, "max-log-size", "", "keep the log under this `SIZE` (such as 1GiB) by pruning the oldest requests; pending deliveries are kept")
 	cmd.MarkFlagsMutuallyExclusive("ngrok", "relay")
 	return cmd
+}
+
+// minLogSize is the smallest --max-log-size: below it the log's own tables and index fill it.
+const minLogSize = 1 << 20
+
+// ackConfig validates the --ack flags and returns the handler's ack settings and the retry
+// policy; nil without --ack.
+func (o *listenOptions) ackConfig() (*capture.Ack, forward.RetryPolicy, error) {
+	var p forward.RetryPolicy
+	if !o.ack {
+		return nil, p, nil
+	}
+	if o.ackStatus < 200 || o.ackStatus > 299 {
+		return nil, p, fmt.Errorf("--ack-status %d: senders take only a 2xx answer as received", o.ackStatus)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--retry-min", o.retryMin}, {"--retry-max", o.retryMax}, {"--give-up-after", o.giveUpAfter}} {
+		if d.v <= 0 {
+			return nil, p, fmt.Errorf("%s must be positive, such as 30s", d.flag)
+		}
+	}
+	if o.retryMax < o.retryMin {
+		return nil, p, fmt.Errorf("--retry-max %s is shorter than --retry-min %s", o.retryMax, o.retryMin)
+	}
+	if o.ackConcurrency < 1 {
+		return nil, p, fmt.Errorf("--ack-concurrency must be at least 1, got %d", o.ackConcurrency)
+	}
+	ack := &capture.Ack{Status: o.ackStatus, Body: []byte(o.ackBody), ContentType: "application/json"}
+	if !json.Valid(ack.Body) {
+		ack.ContentType = "text/plain; charset=utf-8"
+	}
+	p = forward.RetryPolicy{MinBackoff: o.retryMin, MaxBackoff: o.retryMax, GiveUpAfter: o.giveUpAfter, Retry4xx: o.retry4xx}
+	return ack, p, nil
 }
 
 func runListen(ctx context.Context, g *globals, o *listenOptions) error {
@@ -116,6 +189,22 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	if err != nil {
 		return err
 	}
+	ack, policy, err := o.ackConfig()
+	if err != nil {
+		return err
+	}
+	if o.dedupeWindow <= 0 {
+		return errors.New("--dedupe-window must be positive, such as 10m")
+	}
+	var maxLogSize int64
+	if o.maxLogSize != "" {
+		if maxLogSize, err = capture.ParseSize(o.maxLogSize); err != nil {
+			return fmt.Errorf("--max-log-size: %w", err)
+		}
+		if maxLogSize < minLogSize {
+			return fmt.Errorf("--max-log-size %s is too small: give at least %s", o.maxLogSize, humanize.Size(minLogSize))
+		}
+	}
 
 	useTUI := g.env.OutIsTTY && !o.noTUI && !o.json
 	log, closeLog, err := g.sessionLogger(useTUI)
@@ -133,6 +222,9 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		return err
 	}
 	local, public := ingresses[0].URL(), ""
+	if tunnel.Exposed(ingresses[0]) {
+		fmt.Fprintf(g.env.ErrOut, "warning: --addr %s accepts requests from other machines, not only this one; use 127.0.0.1 to keep it local\n", o.addr)
+	}
 	if len(ingresses) > 1 {
 		public = ingresses[1].URL()
 	}
@@ -159,9 +251,44 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	}
 	hcfg := capture.Config{
 		Log: db, Forwarder: fwd, Target: target, Status: o.status, MaxBody: maxBody, Logger: log,
-		Secrets: secrets, Generic: generic,
+		Secrets: secrets, Generic: generic, Ack: ack, Dedupe: o.dedupe, DedupeWindow: o.dedupeWindow,
 	}
 	scfg := capture.ServeConfig{WriteTimeout: time.Minute + o.timeout + 30*time.Second, Logger: log}
+	// background runs beside the ingresses: the delivery queue, the size limit.
+	var background []func(context.Context)
+	pending := map[string]int{}
+	if ack != nil && target != nil {
+		d, err := forward.NewDeliverer(forward.DelivererConfig{
+			Log: db, Forwarder: fwd, Target: target, Policy: policy, Concurrency: o.ackConcurrency, Logger: log, Now: g.env.Now,
+			// hcfg.Notify is set below, before anything is served.
+			Notify: func(ev webhook.Event) { hcfg.Notify(ev) },
+		})
+		if err != nil {
+			return err
+		}
+		ack.Queued = d.Wake
+		background = append(background, func(ctx context.Context) { d.Run(ctx) })
+		if pending, err = db.DeliveryTargets(ctx); err != nil {
+			return err
+		}
+	}
+	if maxLogSize > 0 {
+		background = append(background, func(ctx context.Context) {
+			db.LimitSize(ctx, maxLogSize, time.Minute, func(res store.PruneResult, err error) {
+				switch {
+				case err != nil:
+					log.Error("limit log size", "err", err)
+				case res.OverLimit:
+					log.Warn("the log is over --max-log-size, and what is left cannot be pruned: requests whose delivery is pending",
+						"deleted", res.Deleted, "kept_pending", res.KeptPending, "size", res.SizeAfter, "max", maxLogSize)
+				default:
+					log.Info("pruned the log to stay under --max-log-size", "deleted", res.Deleted, "kept_pending", res.KeptPending,
+						"size_before", res.SizeBefore, "size_after", res.SizeAfter)
+				}
+			})
+		})
+	}
+	serve := func(ctx context.Context) error { return serveAll(ctx, ingresses, creds, db, hcfg, scfg, background...) }
 
 	if useTUI {
 		events := make(chan webhook.Event, 4096)
@@ -171,9 +298,7 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 			default: // the UI is behind: it catches up from the log
 			}
 		}
-		return runWithTUI(ctx, g, func(ctx context.Context) error {
-			return serveAll(ctx, ingresses, creds, db, hcfg, scfg)
-		}, tui.Config{
+		return runWithTUI(ctx, g, serve, tui.Config{
 			Source:   db,
 			Replayer: forward.LogReplayer{Forwarder: fwd, Log: db, Resign: forward.Resigner(func(p string) (string, bool) { v, ok := secrets[p]; return v, ok }, g.env.Now)},
 			Events:   events,
@@ -183,7 +308,11 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 		})
 	}
 
-	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.status, g.env.Now)
+	answered := o.status
+	if ack != nil {
+		answered = ack.Status
+	}
+	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.dedupe, answered, g.env.Now)
 	defer p.Close()
 	hcfg.Notify = p.Notify
 	if o.json {
@@ -200,13 +329,22 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 			fmt.Fprintf(w, "Forwarding to     nowhere: answering %d (add --forward-to to forward)\n", o.status)
 		}
 		fmt.Fprintf(w, "Recording to      %s\n", db.Path())
+		if ack != nil {
+			fmt.Fprintf(w, "Answering         %d at once; delivering in the background with retries\n", ack.Status)
+		}
+		if n := pending[targetText]; n > 0 {
+			fmt.Fprintf(w, "Resuming          %s\n", humanize.Count(n, "queued request"))
+		}
+		if others := len(pending) - min(pending[targetText], 1); others > 0 {
+			fmt.Fprintf(w, "Note              deliveries are pending for %s (hookctl requests list --delivery queued)\n", humanize.Count(others, "other target"))
+		}
 		fmt.Fprintf(w, "Press Ctrl-C to stop.\n\n")
 		stopping := context.AfterFunc(ctx, func() {
 			fmt.Fprintln(w, "Stopping: finishing requests in flight (Ctrl-C again to quit at once)")
 		})
 		defer stopping()
 	}
-	return serveAll(ctx, ingresses, creds, db, hcfg, scfg)
+	return serve(ctx)
 }
 
 // openIngresses opens the local ingress and, with --ngrok, the public one after it.
@@ -231,10 +369,26 @@ func openIngresses(ctx context.Context, g *globals, o *listenOptions, log *slog.
 }
 
 // serveAll serves the capture handler on every ingress, and through the relay client when
-// creds is set, until ctx ends or one of them fails, which stops the others.
-func serveAll(ctx context.Context, ingresses []tunnel.Ingress, creds *relay.Credentials, db *store.Store, hcfg capture.Config, scfg capture.ServeConfig) error {
+// creds is set, until ctx ends or one of them fails, which stops the others. The background
+// tasks run meanwhile, and are waited for once serving has stopped.
+func serveAll(ctx context.Context, ingresses []tunnel.Ingress, creds *relay.Credentials, db *store.Store, hcfg capture.Config,
+	scfg capture.ServeConfig, background ...func(context.Context)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A log that went corrupt stops everything: every request would be refused.
+	fatal := make(chan error, 1)
+	hcfg.Fatal = func(err error) {
+		select {
+		case fatal <- fmt.Errorf("%s: %w; stopped listening (move the file aside or choose another log with --db)", db.Path(), err):
+		default:
+		}
+		cancel()
+	}
+	var tasks sync.WaitGroup
+	defer tasks.Wait()
+	for _, task := range background {
+		tasks.Go(func() { task(ctx) })
+	}
 	n := len(ingresses)
 	errs := make(chan error, n+1)
 	if creds != nil {
@@ -289,6 +443,11 @@ func serveAll(ctx context.Context, ingresses []tunnel.Ingress, creds *relay.Cred
 	var all []error
 	for range n {
 		all = append(all, <-errs)
+	}
+	select {
+	case err := <-fatal:
+		return err
+	default:
 	}
 	return errors.Join(all...)
 }

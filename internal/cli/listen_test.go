@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/hookctl/hookctl/internal/capture"
 	"github.com/hookctl/hookctl/internal/store"
@@ -69,6 +72,30 @@ func TestServeAllIngresses(t *testing.T) {
 	for _, in := range ingresses {
 		if _, err := http.Get(in.URL()); err == nil {
 			t.Errorf("%s still serves after stop", in.Name())
+		}
+	}
+}
+
+// TestListenersBindLoopback: every listener hookctl opens binds a loopback address unless
+// told otherwise.
+func TestListenersBindLoopback(t *testing.T) {
+	g := &globals{}
+	relay := newRelayCmd(g)
+	serve, _, err := relay.Find([]string{"serve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cmd  *cobra.Command
+	}{
+		{"listen", newListenCmd(g)},
+		{"relay serve", serve},
+	} {
+		def := tc.cmd.Flags().Lookup("addr").DefValue
+		host, _, err := net.SplitHostPort(def)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			t.Errorf("%s --addr defaults to %q, not a loopback address", tc.name, def)
 		}
 	}
 }

@@ -68,18 +68,51 @@ func outcomeText(s webhook.Summary, color bool) string {
 func writeTable(w io.Writer, rows []webhook.Summary, tty bool, now time.Time) error {
 	if !tty {
 		for _, s := range rows {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, timeJSON(s.ReceivedAt), s.Method,
-				s.URI, statusText(s, false), s.BodySize, humanize.Duration(s.Duration), eventText(s), s.Signature)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, timeJSON(s.ReceivedAt), s.Method,
+				s.URI, statusText(s, false), s.BodySize, humanize.Duration(s.Duration), eventText(s), s.Signature, noteText(s, now))
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tMETHOD\tPATH\tSTATUS\tSIZE\tDURATION\tEVENT\tSIGNATURE")
+	fmt.Fprintln(tw, "ID\tRECEIVED\tMETHOD\tPATH\tSTATUS\tSIZE\tDURATION\tEVENT\tSIGNATURE\tNOTE")
 	for _, s := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, whenText(s.ReceivedAt, now), s.Method,
-			truncate(s.URI, 60), statusText(s, false), humanize.Size(s.BodySize), humanize.Duration(s.Duration), eventText(s), s.Signature)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, whenText(s.ReceivedAt, now), s.Method,
+			truncate(s.URI, 60), statusText(s, false), humanize.Size(s.BodySize), humanize.Duration(s.Duration), eventText(s), s.Signature,
+			noteText(s, now))
 	}
 	return tw.Flush()
+}
+
+// noteText says what else is known of a request: its background delivery's state and whether
+// it redelivers an earlier request.
+func noteText(s webhook.Summary, now time.Time) string {
+	note := deliveryText(s.Delivery, now)
+	if s.DuplicateOf != 0 {
+		if note != "" {
+			note += ", "
+		}
+		note += fmt.Sprintf("duplicate of %d", s.DuplicateOf)
+	}
+	return note
+}
+
+// deliveryText renders a background delivery's state for people: "queued", "retrying in
+// 12s", "delivered", "given up"; "" for a request that was not queued.
+func deliveryText(d webhook.Delivery, now time.Time) string {
+	switch d.Status() {
+	case webhook.DeliveryPending:
+		return "queued"
+	case webhook.DeliveryRetrying:
+		if wait := d.NextAt.Sub(now); wait >= time.Second {
+			return "retrying in " + humanize.Duration(wait.Round(time.Second))
+		} else if wait > 0 {
+			return "retrying in " + humanize.Duration(wait.Round(time.Millisecond))
+		}
+		return "retrying now"
+	case webhook.DeliveryGivenUp:
+		return "given up"
+	}
+	return d.Status()
 }
 
 func eventText(s webhook.Summary) string {
@@ -110,7 +143,7 @@ func truncate(s string, n int) string {
 }
 
 // writeDetail writes a request and its attempts for people.
-func writeDetail(w io.Writer, r *webhook.Request, attempts []webhook.Attempt) {
+func writeDetail(w io.Writer, r *webhook.Request, attempts []webhook.Attempt, d *webhook.Delivery, now time.Time) {
 	fmt.Fprintf(w, "Request %d  %s %s\n", r.ID, r.Method, r.URI)
 	fmt.Fprintf(w, "Received   %s via %s from %s\n", r.ReceivedAt.Local().Format("2006-01-02 15:04:05.000 MST"), r.Ingress, r.RemoteAddr)
 	if r.Provider != "" || r.EventType != "" {
@@ -124,12 +157,22 @@ func writeDetail(w io.Writer, r *webhook.Request, attempts []webhook.Attempt) {
 	if r.Rejected != "" {
 		fmt.Fprintf(w, "Rejected   %s\n", r.Rejected)
 	}
+	if r.DuplicateOf != 0 {
+		fmt.Fprintf(w, "Duplicate  of request %d (same event delivered again)\n", r.DuplicateOf)
+	}
+	if d != nil {
+		fmt.Fprintf(w, "Delivery   %s to %s (%s)\n", deliveryText(*d, now), d.Target, humanize.Count(d.Attempts, "attempt"))
+	}
 	fmt.Fprintf(w, "\nHeaders (%s)\n", r.Proto)
 	writeHeaders(w, r.Header)
 	fmt.Fprintf(w, "\nBody (%s)\n", humanize.Size(r.BodySize))
 	writeBody(w, r.Body, r.Header.Get("Content-Type"), r.Rejected != "")
 	if len(attempts) == 0 {
-		fmt.Fprintln(w, "\nNo attempts: the request was not forwarded.")
+		if d == nil {
+			fmt.Fprintln(w, "\nNo attempts: the request was not forwarded.")
+		} else {
+			fmt.Fprintln(w, "\nNo attempts yet.")
+		}
 		return
 	}
 	fmt.Fprintf(w, "\nAttempts (%d)\n", len(attempts))

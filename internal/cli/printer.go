@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
 	"time"
 
@@ -18,14 +19,16 @@ type printer struct {
 	json      bool
 	color     bool
 	forwarded bool // a target is set: a request's line waits for its attempt
-	status    int  // the status answered when there is no target
+	dedupe    bool // redeliveries are answered at once, not forwarded
+	status    int  // the status answered when the target does not answer (no target, --ack)
 	now       func() time.Time
 	events    chan webhook.Event
 	done      sync.WaitGroup
 }
 
-func newPrinter(out io.Writer, asJSON, color, forwarded bool, status int, now func() time.Time) *printer {
-	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, status: status, now: now, events: make(chan webhook.Event, 4096)}
+func newPrinter(out io.Writer, asJSON, color, forwarded, dedupe bool, status int, now func() time.Time) *printer {
+	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, dedupe: dedupe, status: status, now: now,
+		events: make(chan webhook.Event, 4096)}
 	p.done.Go(func() {
 		for ev := range p.events {
 			p.print(ev)
@@ -71,6 +74,10 @@ type attemptEventJSON struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 	attemptJSON
+	// Delivery and NextAttemptAt are the background delivery's state after the attempt
+	// (listen --ack), as in requests list --json.
+	Delivery      string `json:"delivery,omitempty"`
+	NextAttemptAt string `json:"next_attempt_at,omitempty"`
 }
 
 func (p *printer) writeJSON(v any) {
@@ -95,23 +102,44 @@ func (p *printer) print(ev webhook.Event) {
 	if p.json {
 		switch ev.Kind {
 		case webhook.EventRequest:
-			p.writeJSON(requestEventJSON{Event: "request", summaryJSON: summaryOf(webhook.Summarize(r, nil, 0)), Host: r.Host, RemoteAddr: r.RemoteAddr})
+			p.writeJSON(requestEventJSON{Event: "request", summaryJSON: summaryOf(summary(ev)), Host: r.Host, RemoteAddr: r.RemoteAddr})
 		case webhook.EventAttempt:
 			a := attemptOf(ev.Attempt)
 			a.ResponseBody, a.ResponseBodyBase64 = nil, nil // headers only: bodies can be large
-			p.writeJSON(attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: a})
+			j := attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: a}
+			if ev.Delivery != nil {
+				j.Delivery, j.NextAttemptAt = deliveryJSON(*ev.Delivery)
+			}
+			p.writeJSON(j)
 		}
 		return
 	}
-	s := webhook.Summarize(r, ev.Attempt, 0)
+	s := summary(ev)
 	switch {
 	case ev.Kind == webhook.EventAttempt:
 	case r.Rejected != "":
+	case ev.Delivery != nil:
+		s.Status = p.status
+	case r.DuplicateOf != 0 && p.dedupe:
+		s.Status = http.StatusOK
 	case !p.forwarded:
 		s.Status = p.status
 	default:
 		return // printed with its attempt
 	}
+	line := outcomeText(s, p.color)
+	if note := noteText(s, p.now()); note != "" {
+		line += "  (" + note + ")"
+	}
 	fmt.Fprintf(p.out, "%s  %-5d %-7s %s %s\n", r.ReceivedAt.Local().Format("15:04:05"), r.ID, r.Method,
-		truncate(r.URI, 80), outcomeText(s, p.color))
+		truncate(r.URI, 80), line)
+}
+
+// summary is the summary of an event's request, with the event's attempt and delivery.
+func summary(ev webhook.Event) webhook.Summary {
+	s := webhook.Summarize(ev.Request, ev.Attempt, 0)
+	if ev.Delivery != nil {
+		s.Delivery = *ev.Delivery
+	}
+	return s
 }

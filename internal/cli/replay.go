@@ -47,21 +47,9 @@ known.`,
   hookctl replay 42 --edit`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids := make([]int64, len(args))
-			for i, a := range args {
-				id, err := parseID(a)
-				if err != nil {
-					return err
-				}
-				ids[i] = id
-			}
-			var to *url.URL
-			if o.to != "" {
-				t, err := forward.ParseTarget(o.to)
-				if err != nil {
-					return fmt.Errorf("--to: %w", err)
-				}
-				to = t
+			ids, to, err := parseIDsTo(args, o.to)
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			db, err := g.openLog(ctx, g.logger(), false)
@@ -94,6 +82,26 @@ known.`,
 	cmd.Flags().StringVar(&o.secret, "secret", "", "the provider's signing secret for --resign and --edit (default $HOOKCTL_SECRET_<PROVIDER>)")
 	cmd.Flags().BoolVar(&o.edit, "edit", false, "edit the body in $EDITOR and replay the edited copy")
 	return cmd
+}
+
+// parseIDsTo parses request ids as users type them and a --to target ("" for none).
+func parseIDsTo(args []string, toFlag string) ([]int64, *url.URL, error) {
+	ids := make([]int64, len(args))
+	for i, a := range args {
+		id, err := parseID(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids[i] = id
+	}
+	if toFlag == "" {
+		return ids, nil, nil
+	}
+	to, err := forward.ParseTarget(toFlag)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--to: %w", err)
+	}
+	return ids, to, nil
 }
 
 // replayOne replays one request as the options say, warning when a recorded timestamped

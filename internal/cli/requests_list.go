@@ -23,6 +23,8 @@ type listOptions struct {
 	since     string
 	until     string
 	query     string
+	delivery  string
+	dups      bool
 }
 
 func newRequestsListCmd(g *globals) *cobra.Command {
@@ -48,7 +50,7 @@ func newRequestsListCmd(g *globals) *cobra.Command {
 			}
 			rows, err := db.List(cmd.Context(), f)
 			if err != nil {
-				return err
+				return explain(err, 0, db)
 			}
 			if o.json {
 				out := make([]summaryJSON, 0, len(rows))
@@ -77,6 +79,8 @@ func newRequestsListCmd(g *globals) *cobra.Command {
 	fl.StringVar(&o.since, "since", "", "only requests received since `TIME` (RFC 3339, or a duration such as 2h)")
 	fl.StringVar(&o.until, "until", "", "only requests received before `TIME` (RFC 3339, or a duration such as 30m)")
 	fl.StringVar(&o.query, "query", "", "a filter as typed in the UI's / box (method:POST status:5xx ...)")
+	fl.StringVar(&o.delivery, "delivery", "", "only this background delivery state (listen --ack): pending, retrying, delivered, given_up or queued")
+	fl.BoolVar(&o.dups, "duplicates", false, "only redeliveries of an earlier request")
 	return cmd
 }
 
@@ -99,6 +103,8 @@ func (o *listOptions) filter(now time.Time) (store.Filter, error) {
 	set(&f.Method, o.method)
 	set(&f.Path, o.path)
 	set(&f.Signature, o.signature)
+	set(&f.Delivery, o.delivery)
+	f.Duplicates = f.Duplicates || o.dups
 	for _, t := range []struct {
 		flag, v string
 		dst     *time.Time

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hookctl/hookctl/internal/store"
 )
 
 type showOptions struct {
@@ -40,10 +43,17 @@ func newRequestsShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.json {
-				return writeIndentedJSON(g, detailOf(r, attempts))
+			delivery, err := db.Delivery(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				delivery, err = nil, nil
 			}
-			writeDetail(g.env.Out, r, attempts)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return writeIndentedJSON(g, detailOf(r, attempts, delivery))
+			}
+			writeDetail(g.env.Out, r, attempts, delivery, g.env.Now())
 			return nil
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -49,12 +50,14 @@ Start with:  hookctl listen --forward-to localhost:3000`,
 		newInspectCmd(g),
 		newRequestsCmd(g),
 		newReplayCmd(g),
+		newRetryCmd(g),
 		newRelayCmd(g),
 		newVerifyCmd(g),
 		newTriggerCmd(g),
 		newShapeCmd(g),
 		newExportCmd(g),
 		newImportCmd(g),
+		newPruneCmd(g),
 		newVersionCmd(g),
 	)
 	return cmd
@@ -137,7 +140,11 @@ func (g *globals) openLog(ctx context.Context, log *slog.Logger, readOnly bool) 
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Config{Path: path, Logger: log, ReadOnly: readOnly})
+	db, err := store.Open(ctx, store.Config{Path: path, Logger: log, ReadOnly: readOnly})
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("%w; check the permissions of the log and its directory, or choose another log with --db", err)
+	}
+	return db, err
 }
 
 // readRequest opens the log read-only and reads the request that arg (an id as users type
@@ -164,6 +171,9 @@ func (g *globals) readRequest(ctx context.Context, arg string) (*store.Store, *w
 func explain(err error, id int64, db *store.Store) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no request with id %d in %s (see 'hookctl requests list')", id, db.Path())
+	}
+	if errors.Is(err, store.ErrCorrupt) {
+		return fmt.Errorf("%s: %w; move the file aside or choose another log with --db", db.Path(), err)
 	}
 	return err
 }

@@ -70,18 +70,21 @@ func isDigits(s string) bool {
 
 // JoinURI returns the URL that a request received with requestURI (path and optional query,
 // exactly as received) is sent to at target: the request path appended to the target's path,
-// and the two queries joined. The request's bytes are not re-encoded.
+// and the two queries joined. The request's bytes are not re-encoded, and a "?" it ends with
+// is kept. A request URI in absolute form ("http://host/path?q", which HTTP/1.1 servers
+// accept) contributes its path and query; one that does not start with "/" otherwise (such as
+// "*") is put after a "/", so that the result always names target's host.
 func JoinURI(target *url.URL, requestURI string) string {
-	path, query := joinPathQuery(target, requestURI)
+	path, query, hasQuery := joinPathQuery(target, requestURI)
 	s := target.Scheme + "://" + target.Host + path
-	if query != "" {
+	if hasQuery {
 		s += "?" + query
 	}
 	return s
 }
 
-func joinPathQuery(target *url.URL, requestURI string) (path, query string) {
-	reqPath, reqQuery, _ := strings.Cut(requestURI, "?")
+func joinPathQuery(target *url.URL, requestURI string) (path, query string, hasQuery bool) {
+	reqPath, reqQuery, reqHasQuery := strings.Cut(originForm(requestURI), "?")
 	base := target.EscapedPath()
 	switch {
 	case base == "" || base == "/":
@@ -91,8 +94,8 @@ func joinPathQuery(target *url.URL, requestURI string) (path, query string) {
 	default:
 		path = strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(reqPath, "/")
 	}
-	if path == "" {
-		path = "/"
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
 	}
 	switch {
 	case target.RawQuery == "":
@@ -102,5 +105,34 @@ func joinPathQuery(target *url.URL, requestURI string) (path, query string) {
 	default:
 		query = target.RawQuery + "&" + reqQuery
 	}
-	return path, query
+	return path, query, reqHasQuery || query != ""
+}
+
+// originForm returns the path and query of a request URI in absolute form
+// ("scheme://authority/path?query"), and any other request URI unchanged.
+func originForm(requestURI string) string {
+	if strings.HasPrefix(requestURI, "/") {
+		return requestURI
+	}
+	scheme, rest, ok := strings.Cut(requestURI, "://")
+	if !ok || !isScheme(scheme) {
+		return requestURI
+	}
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		return rest[i:]
+	}
+	return ""
+}
+
+// isScheme reports whether s is a URI scheme: a letter, then letters, digits, '+', '-' or '.'.
+func isScheme(s string) bool {
+	for i, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }

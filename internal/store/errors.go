@@ -60,13 +60,28 @@ func isCorrupt(err error) bool {
 	return false
 }
 
+// isReadOnlyFile reports whether err is SQLITE_READONLY (any extended code): SQLite could not
+// write the log, its -wal or -shm file, or create them in the log's directory.
+func isReadOnlyFile(err error) bool {
+	return sqliteCode(err)&0xff == sqlite3.SQLITE_READONLY
+}
+
+// isWriteFailure reports whether err is a failed write to the disk: SQLITE_FULL, or
+// SQLITE_IOERR_WRITE, which is what a write refused for a file size limit (EFBIG) gives.
+func isWriteFailure(err error) bool {
+	c := sqliteCode(err)
+	return c&0xff == sqlite3.SQLITE_FULL || c == sqlite3.SQLITE_IOERR_WRITE
+}
+
 // isForeignKey reports whether err is a foreign key constraint failure.
 func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // wrap adds the operation name to err and maps SQLite's busy and corruption errors onto the
-// package's sentinels, so that callers can test them with errors.Is.
+// package's sentinels, so that callers can test them with errors.Is. Errors whose SQLite text
+// would mislead (a read that fails with "attempt to write a readonly database") or say too
+// little ("disk I/O error") get an explanation.
 func wrap(op string, err error) error {
 	switch {
 	case err == nil:
@@ -75,6 +90,15 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("%s: %w (gave up after %s; is another hookctl writing to it?)", op, ErrLocked, busyTimeout)
 	case isCorrupt(err):
 		return fmt.Errorf("%s: %w: %v", op, ErrCorrupt, err)
+	// The SQLite error is formatted, not wrapped, as for corruption, so that wrapping the
+	// result again does not explain it twice.
+	case sqliteCode(err) == sqlite3.SQLITE_READONLY_DIRECTORY:
+		return fmt.Errorf("%s: the log's directory is not writable, and SQLite must create the log's -wal and -shm files there (%v); "+
+			"use a log in a writable directory", op, err)
+	case isReadOnlyFile(err):
+		return fmt.Errorf("%s: the log file or its -wal or -shm file is not writable by this user (%v)", op, err)
+	case isWriteFailure(err):
+		return fmt.Errorf("%s: could not write to the log file (%v); is the disk full?", op, err)
 	default:
 		return fmt.Errorf("%s: %w", op, err)
 	}

@@ -22,7 +22,8 @@ const uriPathSQL = `CAST(substr(CAST(r.uri AS BLOB), 1, instr(CAST(r.uri || '?' 
 // List needs more than its prepared newest-first query.
 func (f Filter) filtered() bool {
 	return f.Oldest || f.Method != "" || f.Path != "" || f.Status != "" || f.EventType != "" || f.Text != "" ||
-		f.Provider != "" || f.Signature != "" || !f.Since.IsZero() || !f.Until.IsZero() || f.Search != ""
+		f.Provider != "" || f.Signature != "" || !f.Since.IsZero() || !f.Until.IsZero() || f.Search != "" ||
+		f.Delivery != "" || f.Duplicates
 }
 
 // listStatement returns the SQL of the List query for f, and the arguments of its filter
@@ -45,6 +46,10 @@ func listStatement(f Filter, n int) (string, []any, error) {
 		return "", nil, err
 	}
 	sig, err := parseSignature(f.Signature)
+	if err != nil {
+		return "", nil, err
+	}
+	delivery, err := deliveryTerm(f.Delivery)
 	if err != nil {
 		return "", nil, err
 	}
@@ -83,6 +88,12 @@ func listStatement(f Filter, n int) (string, []any, error) {
 	}
 	if sig != "" {
 		b.WriteString("\n\tAND r.signature = " + param(sig))
+	}
+	if delivery != "" {
+		b.WriteString("\n\tAND " + delivery)
+	}
+	if f.Duplicates {
+		b.WriteString("\n\tAND EXISTS (SELECT 1 FROM duplicates d WHERE d.request_id = r.id)")
 	}
 	if !f.Since.IsZero() {
 		b.WriteString("\n\tAND +r.received_at >= " + param(timeBound(f.Since)))
@@ -188,6 +199,25 @@ func parseStatus(v string) (statusFilter, error) {
 	}
 	return statusFilter{}, fmt.Errorf("%w: status %q: use 2xx, 3xx, 4xx, 5xx, a code such as 404, failed, none or rejected",
 		ErrBadFilter, v)
+}
+
+// deliveryTerm returns the SQL term on the joined delivery (dl) for a Filter.Delivery value.
+func deliveryTerm(v string) (string, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return "", nil
+	case "queued":
+		return "dl.state IS NOT NULL", nil
+	case webhook.DeliveryPending:
+		return "dl.state = 'pending' AND dl.attempts = 0", nil
+	case webhook.DeliveryRetrying:
+		return "dl.state = 'pending' AND dl.attempts > 0", nil
+	case webhook.DeliveryDelivered:
+		return "dl.state = 'delivered'", nil
+	case webhook.DeliveryGivenUp, "given-up", "failed":
+		return "dl.state = 'given_up'", nil
+	}
+	return "", fmt.Errorf("%w: delivery %q: use pending, retrying, delivered, given_up or queued", ErrBadFilter, v)
 }
 
 // parseSignature checks a Filter.Signature value and returns it in lower case.

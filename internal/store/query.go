@@ -102,6 +102,15 @@ func ParseQueryAt(q string, now time.Time) (Filter, error) {
 			err = setQueryTime(&f.Until, t.key, t.value, now)
 		case "text":
 			err = setQueryField(&f.Text, t.key, t.value, equal)
+		case "delivery":
+			if _, err = deliveryTerm(t.value); err == nil {
+				err = setQueryField(&f.Delivery, t.key, t.value, strings.EqualFold)
+			}
+		case "is":
+			if !strings.EqualFold(t.value, "duplicate") {
+				err = fmt.Errorf("%w: %q: the only is: term is is:duplicate", ErrBadFilter, t.raw)
+			}
+			f.Duplicates = true
 		default:
 			err = fmt.Errorf("%w: unknown key %q in %q; the keys are %s (put text with a colon in quotes)",
 				ErrBadFilter, t.key+":", t.raw, queryKeys)
@@ -119,7 +128,7 @@ func ParseQueryAt(q string, now time.Time) (Filter, error) {
 }
 
 // queryKeys lists the keys of a query, for messages.
-const queryKeys = "method:, path:, status:, event:, type:, provider:, sig:, signature:, since:, until: and text:"
+const queryKeys = "method:, path:, status:, event:, type:, provider:, sig:, signature:, since:, until:, text:, delivery: and is:duplicate"
 
 // setQueryTime sets *field to the time value stands for (see parseWhen), unless value is
 // empty. A field already set to another time is an error naming the key.

@@ -31,6 +31,8 @@ func TestParseQuery(t *testing.T) {
 		{"status:5XX", Filter{Status: "5XX"}},
 		{"event:payment_intent.*", Filter{EventType: "payment_intent.*"}},
 		{"type:push", Filter{EventType: "push"}},
+		{"delivery:retrying", Filter{Delivery: "retrying"}},
+		{"is:duplicate stripe", Filter{Duplicates: true, Search: "stripe"}},
 		{"Type:push event:push", Filter{EventType: "push"}},
 
 		{"GET", Filter{Method: "GET"}},
@@ -99,7 +101,9 @@ func TestParseQueryErrors(t *testing.T) {
 		q    string
 		want []string // in the message
 	}{
-		{"foo:bar", []string{`unknown key "foo:" in "foo:bar"`, "method:, path:, status:, event:, type:, provider:, sig:, signature:, since:, until: and text:", "quotes"}},
+		{"foo:bar", []string{`unknown key "foo:" in "foo:bar"`, "method:, path:, status:, event:, type:, provider:, sig:, signature:, since:, until:, text:, delivery: and is:duplicate", "quotes"}},
+		{"delivery:soon", []string{`delivery "soon"`, "pending, retrying, delivered, given_up or queued"}},
+		{"is:new", []string{`"is:new"`, "is:duplicate"}},
 		{"needle https://example.com", []string{`unknown key "https:"`, "quotes"}},
 		{"Status:5xx Provider:stripe Body:x", []string{`unknown key "body:"`}},
 		{"foo:", []string{`unknown key "foo:"`}},

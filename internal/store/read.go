@@ -18,7 +18,8 @@ const defaultListLimit = 50
 
 const (
 	requestSelectCols = `id, received_at, method, uri, provider, event_type, signature, body_size, rejected,
-		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body, body IS NOT NULL`
+		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body, body IS NOT NULL,
+		(SELECT original_id FROM duplicates WHERE request_id = requests.id)`
 	attemptSelectCols = `id, request_id, kind, target, started_at, duration, status, error,
 		response_body_size, response_headers, response_body, response_body IS NOT NULL`
 )
@@ -32,16 +33,20 @@ const listSelect = listColumns + `
 FROM requests r` + listJoin + `
 WHERE r.id < ?1 AND r.id > ?2`
 
-// listColumns are the columns of a List query: the request's summary, its number of attempts
-// and its latest attempt's outcome.
+// listColumns are the columns of a List query: the request's summary, its number of attempts,
+// its latest attempt's outcome, the original it duplicates and its delivery.
 const listColumns = `
 SELECT r.id, r.received_at, r.method, r.uri, r.provider, r.event_type, r.signature, r.body_size, r.rejected,
 	(SELECT count(*) FROM attempts c WHERE c.request_id = r.id),
-	a.status, a.duration, a.error`
+	a.status, a.duration, a.error,
+	(SELECT original_id FROM duplicates d WHERE d.request_id = r.id),
+	` + deliveryCols
 
-// listJoin joins a request (r) to its latest attempt (a).
+// listJoin joins a request (r) to its latest attempt (a) and its delivery (dl), each through a
+// primary key or the attempts(request_id, id) index.
 const listJoin = `
-LEFT JOIN attempts a ON a.id = (SELECT max(l.id) FROM attempts l WHERE l.request_id = r.id)`
+LEFT JOIN attempts a ON a.id = (SELECT max(l.id) FROM attempts l WHERE l.request_id = r.id)
+LEFT JOIN deliveries dl ON dl.request_id = r.id`
 
 // searchSelect is the start of a List query with a full-text search (Filter.Search): instead
 // of walking the requests table, it walks the ids that the full-text index matches, newest
@@ -149,12 +154,14 @@ func scanRequest(sc scanner) (*webhook.Request, error) {
 		headers []byte
 		hasBody bool
 	)
+	var dup sql.NullInt64
 	err := sc.Scan(&r.ID, &at, &r.Method, &r.URI, &r.Provider, &r.EventType, &r.Signature, &r.BodySize,
 		&r.Rejected, &r.Proto, &r.Host, &r.RemoteAddr, &r.Ingress, &r.DeliveryID, &r.SignatureReason,
-		&headers, &r.Body, &hasBody)
+		&headers, &r.Body, &hasBody, &dup)
 	if err != nil {
 		return nil, err
 	}
+	r.DuplicateOf = dup.Int64
 	if hasBody && r.Body == nil {
 		r.Body = []byte{} // an empty body, as opposed to one never read
 	}
@@ -319,6 +326,12 @@ type Filter struct {
 	// migrations/0003_search.sql). Search reads the full-text index, not the bodies: its cost
 	// depends on how many requests hold the words, not on the size of the log.
 	Search string
+	// Delivery keeps requests by the state of their background delivery (listen --ack):
+	// "pending", "retrying", "delivered", "given_up", or "queued" for any; "" keeps all.
+	// Other values are an error wrapping ErrBadFilter.
+	Delivery string
+	// Duplicates keeps only redeliveries of an earlier request (DuplicateOf set).
+	Duplicates bool
 }
 
 // List returns summaries of the newest requests that match f, newest first, each with its
@@ -368,12 +381,16 @@ func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 			status   sql.NullInt64
 			duration sql.NullInt64
 			errText  sql.NullString
+			dup      sql.NullInt64
+			d        deliveryRow
 		)
-		err := rows.Scan(&sum.ID, &at, &sum.Method, &sum.URI, &sum.Provider, &sum.EventType, &sum.Signature,
-			&sum.BodySize, &sum.Rejected, &sum.Attempts, &status, &duration, &errText)
+		err := rows.Scan(append([]any{&sum.ID, &at, &sum.Method, &sum.URI, &sum.Provider, &sum.EventType, &sum.Signature,
+			&sum.BodySize, &sum.Rejected, &sum.Attempts, &status, &duration, &errText, &dup}, d.dest()...)...)
 		if err != nil {
 			return nil, wrap("list requests", err)
 		}
+		sum.DuplicateOf = dup.Int64
+		sum.Delivery = d.delivery()
 		sum.ReceivedAt = timeOf(at)
 		sum.Status = int(status.Int64)
 		sum.Duration = time.Duration(duration.Int64)

@@ -10,10 +10,8 @@ import (
 	"github.com/hookctl/hookctl/internal/webhook"
 )
 
-// The writer's statements for AddRequestRef and the relay (prepared in newWriter).
+// The writer's statements for the relay (prepared in newWriter).
 const (
-	insertRequestRefSQL = "INSERT INTO requests (" + requestInsertCols + ", ingress_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-
 	insertRelayChannelSQL = "INSERT INTO relay_channels (id, secret_hash, created_at) VALUES (?,?,?)"
 
 	insertRelayRequestSQL = `INSERT INTO relay_requests
@@ -24,12 +22,10 @@ const (
 	expireRelayRequestsSQL = "DELETE FROM relay_requests WHERE received_at < ?"
 )
 
-// relayOpName names the operation of a relay (or AddRequestRef) op for error messages, or
-// returns "" for the other kinds.
+// relayOpName names the operation of a relay op for error messages, or returns "" for the
+// other kinds.
 func relayOpName(k opKind) string {
 	switch k {
-	case opRequestRef:
-		return "insert request"
 	case opRelayChannel:
 		return "create relay channel"
 	case opRelayRequest:
@@ -40,25 +36,6 @@ func relayOpName(k opKind) string {
 		return "expire relay requests"
 	}
 	return ""
-}
-
-// AddRequestRef stores r like AddRequest, with ref as the id the ingress gave it (for the
-// relay, "<channel>/<seq>"), so that RequestIDByRef finds it later. It sets r.ID and returns
-// once the row is committed (group-committed with other writes).
-func (s *Store) AddRequestRef(ctx context.Context, r *webhook.Request, ref string) error {
-	if r == nil {
-		return errors.New("insert request: nil request")
-	}
-	args, err := requestArgs(r)
-	if err != nil {
-		return fmt.Errorf("insert request: %w", err)
-	}
-	id, err := s.write(ctx, "insert request", &op{kind: opRequestRef, args: append(args, ref)})
-	if err != nil {
-		return err
-	}
-	r.ID = id
-	return nil
 }
 
 // RequestIDByRef returns the id of the request stored with the given ingress ref (the oldest,

@@ -180,7 +180,7 @@ func TestRelayBuffer(t *testing.T) {
 	// Expiry removes what was received before the cut-off, on every channel.
 	cut := time.Date(2026, 1, 2, 3, 4, 5, 10, time.UTC) // requests 0..9 are older
 	old := 0
-	for _, r := range append(after, mustPending(t, s, "b")...) {
+	for _, r := range append(mustPending(t, s, "a"), mustPending(t, s, "b")...) {
 		if r.ReceivedAt.Before(cut) {
 			old++
 		}
@@ -234,7 +234,7 @@ func TestRequestRef(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.AddRequestRef(ctx, reqs[i], fmt.Sprintf("chan/%d", i)); err != nil {
+			if err := s.Record(ctx, reqs[i], RecordOptions{Ref: fmt.Sprintf("chan/%d", i)}); err != nil {
 				t.Error(err)
 			}
 		}()

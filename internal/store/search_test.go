@@ -229,7 +229,7 @@ func TestFTSQuery(t *testing.T) {
 }
 
 // TestSearchAfterAdd checks that a request is found as soon as AddRequest returns, from
-// many writers at once (so in shared transactions), and through AddRequestRef and Seed.
+// many writers at once (so in shared transactions), and through Record with a ref and Seed.
 func TestSearchAfterAdd(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, Config{Path: logPath(t)})
@@ -256,11 +256,11 @@ func TestSearchAfterAdd(t *testing.T) {
 	wg.Wait()
 
 	r := &webhook.Request{Method: "POST", URI: "/relayed", Header: webhook.Headers{{Name: "X-Relay", Value: "relayedword"}}}
-	if err := s.AddRequestRef(ctx, r, "chan/1"); err != nil {
+	if err := s.Record(ctx, r, RecordOptions{Ref: "chan/1"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := searchIDs(t, s, Filter{Search: "relayedword"}); !slices.Equal(got, []int64{r.ID}) {
-		t.Errorf("AddRequestRef: search found %v, want [%d]", got, r.ID)
+		t.Errorf("Record with a ref: search found %v, want [%d]", got, r.ID)
 	}
 
 	var seeded []int64
@@ -600,10 +600,9 @@ func TestSearchMigration(t *testing.T) {
 	testMigrateUpTo = 2
 	old, err := Open(ctx, Config{Path: path, ReadOnly: true})
 	testMigrateUpTo = 0
-	if err != nil {
-		t.Fatal(err)
+	if err == nil { // preparing today's reads fails on the old schema; the file is migrated anyway
+		old.Close()
 	}
-	old.Close()
 	db := rawDB(t, path)
 	for i, row := range searchRows {
 		args, err := requestArgs(&webhook.Request{ReceivedAt: time.Unix(int64(i), 0), Method: "POST", URI: row.uri,
@@ -611,7 +610,9 @@ func TestSearchMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec("INSERT INTO requests ("+requestInsertCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", args...); err != nil {
+		// Version 2 has neither of the last two columns.
+		cols := strings.TrimSuffix(requestInsertCols, ", ingress_ref, body_hash")
+		if _, err := db.Exec("INSERT INTO requests ("+cols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", args[:16]...); err != nil {
 			t.Fatal(err)
 		}
 	}

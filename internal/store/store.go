@@ -83,7 +83,7 @@ type Store struct {
 	mu     sync.RWMutex // held for reading while queueing, for writing by Close
 	closed atomic.Bool
 	ops    chan *op
-	bulk   chan *bulkOp
+	tx     chan *txOp
 	quit   chan struct{}
 	done   sync.WaitGroup
 
@@ -125,6 +125,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.ckEvery <= 0 {
 		s.ckEvery = defaultCheckpointInterval
 	}
+	if cfg.ReadOnly && !canCreateIn(filepath.Dir(path)) {
+		if err := s.openImmutable(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	maxBatch := cfg.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = defaultMaxBatch
@@ -137,6 +143,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		"foreign_keys(1)",
 		"synchronous("+syncMode+")",
 		"wal_autocheckpoint(0)",
+		// A checkpoint that resets the write-ahead log truncates it to this size, so a burst
+		// does not leave the -wal file at its high-water mark until the log is closed.
+		"journal_size_limit(67108864)",
 	))
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", path, err)
@@ -202,7 +211,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, s.openErr(err)
 	}
 	s.ops = make(chan *op, maxBatch)
-	s.bulk = make(chan *bulkOp)
+	s.tx = make(chan *txOp)
 	s.done.Add(2)
 	go s.w.run()
 	go s.checkpointLoop()
@@ -242,6 +251,41 @@ func createFile(path string, readOnly bool) error {
 	return nil
 }
 
+// canCreateIn reports whether files can be created in dir, as SQLite must to read a log in WAL
+// mode (its -shm file).
+func canCreateIn(dir string) bool {
+	f, err := os.CreateTemp(dir, ".hookctl-probe-*")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
+}
+
+// openImmutable opens a log for reading in a directory where SQLite cannot create the -wal and
+// -shm files that WAL mode needs, by telling SQLite that nothing changes the file while it is
+// open: no process can write it there, since a writer would have to create them too. A -wal
+// file left there by a crash would hold commits an immutable read would miss, so that is an
+// error. The log is not migrated: a log of an older schema cannot be read this way.
+func (s *Store) openImmutable(ctx context.Context) error {
+	if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Errorf("open log %s: its directory is not writable and %s-wal holds commits not yet in the log; "+
+			"open it once where it can be written (or copy the files to a writable directory)", s.path, s.path)
+	}
+	u := dsn(s.path, "query_only(1)") + "&mode=ro&immutable=1"
+	var err error
+	if s.rd, err = sql.Open("sqlite", u); err != nil {
+		return fmt.Errorf("open log %s: %w", s.path, err)
+	}
+	if err := s.reads.prepare(ctx, s.rd); err != nil {
+		s.reads.close()
+		s.rd.Close()
+		return s.openErr(err)
+	}
+	return nil
+}
+
 // dsn builds the driver's data source name for path with the given pragmas.
 func dsn(path string, pragmas ...string) string {
 	q := make(url.Values)
@@ -266,13 +310,23 @@ func (s *Store) openErr(err error) error {
 	return wrap("open log "+s.path, err)
 }
 
-// setup checks that the file is a readable database, switches it to WAL mode and migrates it.
+// setup checks that the file is a readable database, makes a new one use incremental
+// auto-vacuum, switches it to WAL mode and migrates it.
 func (s *Store) setup(ctx context.Context, c *sql.Conn) error {
 	// Reading the schema is the first thing that looks at the file's header: a file that is
 	// not a database fails here, before anything could write to it.
 	var n int
 	if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
 		return s.openErr(err)
+	}
+	if n == 0 {
+		// A new log gives the pages of pruned requests back to the file system with PRAGMA
+		// incremental_vacuum (prune.go). auto_vacuum takes effect only if chosen before the
+		// first page is written, so before WAL mode and the migrations; on a log that already
+		// has pages it changes nothing (Prune converts such a log with a VACUUM).
+		if _, err := c.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+			return s.openErr(err)
+		}
 	}
 	var mode string
 	if err := c.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
@@ -281,7 +335,18 @@ func (s *Store) setup(ctx context.Context, c *sql.Conn) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("open log %s: cannot switch to WAL mode (journal mode is %q)", s.path, mode)
 	}
-	return s.migrate(ctx, c)
+	if err := s.migrate(ctx, c); err != nil {
+		return err
+	}
+	// Walk down to the newest rows of the tables every request writes to, where new rows go: a
+	// log damaged there fails now, naming the file, rather than at every request.
+	for _, q := range []string{"SELECT max(id) FROM requests", "SELECT max(id) FROM attempts", "SELECT max(received_at) FROM requests"} {
+		var v sql.NullInt64
+		if err := c.QueryRowContext(ctx, q).Scan(&v); err != nil {
+			return s.openErr(err)
+		}
+	}
+	return nil
 }
 
 // Path returns the absolute path of the log file.

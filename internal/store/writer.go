@@ -15,7 +15,7 @@ import (
 // Column lists, in schema order. The bodies come last.
 const (
 	requestInsertCols = `received_at, method, uri, provider, event_type, signature, body_size, rejected,
-		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body`
+		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body, ingress_ref, body_hash`
 	attemptInsertCols = `request_id, kind, target, started_at, duration, status, error,
 		response_body_size, response_headers, response_body`
 )
@@ -33,33 +33,36 @@ const indexRequestsSQL = `INSERT INTO requests_fts (rowid, uri, headers, body)
 type opKind uint8
 
 const (
-	opRequest opKind = iota
+	opRequest opKind = iota // a request, with what else Record asks for (op.rec)
 	opAttempt
-	opRequestRef   // a request with its ingress_ref (AddRequestRef)
-	opRelayChannel // relay: a new channel
-	opRelayRequest // relay: a buffered request
-	opRelayRemove  // relay: delete one buffered request; the result is the rows deleted
-	opRelayExpire  // relay: delete old buffered requests; the result is the rows deleted
+	opDeliveryAttempt // an attempt of a background delivery, and the delivery's new state
+	opRelayChannel    // relay: a new channel
+	opRelayRequest    // relay: a buffered request
+	opRelayRemove     // relay: delete one buffered request; the result is the rows deleted
+	opRelayExpire     // relay: delete old buffered requests; the result is the rows deleted
 )
 
 // op is one queued insert. Its arguments are encoded by the caller, off the writer goroutine.
 type op struct {
 	kind      opKind
 	args      []any
-	requestID int64 // for an attempt: the request it belongs to, for error messages
+	requestID int64     // for an attempt: the request it belongs to, for error messages
+	rec       *recordOp // for a request: duplicate detection and delivery; nil for neither
+	outcome   []any     // for a delivery attempt: the updateDeliverySQL arguments after the id
 	done      chan opResult
 }
 
 // opResult is what the writer hands back to the waiting caller.
 type opResult struct {
 	id  int64
+	dup int64 // for a request: the original it duplicates, or 0
 	err error
 }
 
-// bulkOp is a large insert of requests in one transaction, outside group commit (Seed).
-type bulkOp struct {
-	args [][]any
-	ids  []int64
+// txOp is work that needs the write connection to itself, in transactions of its own, outside
+// group commit: a bulk insert (Seed), a prune.
+type txOp struct {
+	fn   func(w *writer) error
 	done chan error
 }
 
@@ -74,9 +77,13 @@ type writer struct {
 	insertRequest, insertAttempt *sql.Stmt
 	indexRequests                *sql.Stmt
 
-	// The relay's statements and AddRequestRef's (relay.go).
-	insertRequestRef, insertRelayChannel, insertRelayRequest *sql.Stmt
-	deleteRelayRequest, expireRelayRequests                  *sql.Stmt
+	// Record's statements (record.go).
+	findByDeliveryID, findByBodyHash, insertDuplicate, insertDelivery *sql.Stmt
+	undoRequest, undoAttempt, updateDelivery                          *sql.Stmt
+
+	// The relay's statements (relay.go).
+	insertRelayChannel, insertRelayRequest  *sql.Stmt
+	deleteRelayRequest, expireRelayRequests *sql.Stmt
 
 	// txGone is set by SQLite's rollback hook: the current transaction was rolled back,
 	// whether by ROLLBACK or by an error that ended it.
@@ -107,10 +114,16 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 		{&w.begin, "BEGIN IMMEDIATE"},
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
-		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
 		{&w.indexRequests, indexRequestsSQL},
-		{&w.insertRequestRef, insertRequestRefSQL},
+		{&w.findByDeliveryID, findByDeliveryIDSQL},
+		{&w.findByBodyHash, findByBodyHashSQL},
+		{&w.insertDuplicate, insertDuplicateSQL},
+		{&w.insertDelivery, insertDeliverySQL},
+		{&w.undoRequest, undoRequestSQL},
+		{&w.undoAttempt, undoAttemptSQL},
+		{&w.updateDelivery, updateDeliverySQL},
 		{&w.insertRelayChannel, insertRelayChannelSQL},
 		{&w.insertRelayRequest, insertRelayRequestSQL},
 		{&w.deleteRelayRequest, deleteRelayRequestSQL},
@@ -130,7 +143,8 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 func (w *writer) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt, w.indexRequests,
-		w.insertRequestRef, w.insertRelayChannel, w.insertRelayRequest, w.deleteRelayRequest, w.expireRelayRequests} {
+		w.findByDeliveryID, w.findByBodyHash, w.insertDuplicate, w.insertDelivery, w.undoRequest, w.undoAttempt, w.updateDelivery,
+		w.insertRelayChannel, w.insertRelayRequest, w.deleteRelayRequest, w.expireRelayRequests} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -151,8 +165,8 @@ func (w *writer) run() {
 		select {
 		case o := <-w.s.ops:
 			w.runBatch(o)
-		case b := <-w.s.bulk:
-			b.done <- w.runBulk(b)
+		case t := <-w.s.tx:
+			t.done <- t.fn(w)
 		case <-w.s.quit:
 			// Close set s.closed under s.mu before closing quit, so nothing can be queued
 			// any more: what is queued now is all there will ever be. Commit it, then stop.
@@ -160,8 +174,8 @@ func (w *writer) run() {
 				select {
 				case o := <-w.s.ops:
 					w.runBatch(o)
-				case b := <-w.s.bulk:
-					b.done <- w.runBulk(b)
+				case t := <-w.s.tx:
+					t.done <- t.fn(w)
 				default:
 					return
 				}
@@ -222,11 +236,11 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 	culprit := false // an op's failure rolled the transaction back
 	var ix idRange   // the requests inserted, for the full-text index
 	for i, o := range ops {
-		id, err := w.apply(o)
+		id, dup, err := w.apply(o)
 		if err == nil {
-			res[i] = opResult{id: id}
+			res[i] = opResult{id: id, dup: dup}
 			ok++
-			if o.insertsRequest() {
+			if o.kind == opRequest {
 				ix.add(id)
 			}
 			continue
@@ -304,11 +318,6 @@ func (r *idRange) add(id int64) {
 	r.hi = max(r.hi, id)
 }
 
-// insertsRequest reports whether o inserts a row into requests.
-func (o *op) insertsRequest() bool {
-	return o.kind == opRequest || o.kind == opRequestRef
-}
-
 // index adds the requests in r, inserted by the current transaction, to the full-text index.
 func (w *writer) index(r idRange) error {
 	if r.hi == 0 {
@@ -332,15 +341,18 @@ func (w *writer) rollbackQuietly() {
 	_, _ = w.exec(w.rollback) // "no transaction is active" is fine
 }
 
-// apply runs one op's statement and returns the new row's id, or for a delete the number of
-// rows deleted.
-func (w *writer) apply(o *op) (int64, error) {
+// apply runs one op's statements and returns the new row's id (and for a request, the
+// original it duplicates), or for a delete the number of rows deleted.
+func (w *writer) apply(o *op) (id, dup int64, err error) {
 	var st *sql.Stmt
 	switch o.kind {
+	case opRequest:
+		return w.record(o)
+	case opDeliveryAttempt:
+		id, err = w.deliveryAttempt(o)
+		return id, 0, err
 	case opAttempt:
 		st = w.insertAttempt
-	case opRequestRef:
-		st = w.insertRequestRef
 	case opRelayChannel:
 		st = w.insertRelayChannel
 	case opRelayRequest:
@@ -350,16 +362,18 @@ func (w *writer) apply(o *op) (int64, error) {
 	case opRelayExpire:
 		st = w.expireRelayRequests
 	default:
-		st = w.insertRequest
+		return 0, 0, fmt.Errorf("unknown op kind %d", o.kind)
 	}
 	r, err := w.exec(st, o.args...)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if o.kind == opRelayRemove || o.kind == opRelayExpire {
-		return r.RowsAffected()
+		id, err = r.RowsAffected()
+	} else {
+		id, err = r.LastInsertId()
 	}
-	return r.LastInsertId()
+	return id, 0, err
 }
 
 // wrapErr describes an insert failure for the op's caller.
@@ -367,28 +381,32 @@ func (o *op) wrapErr(err error) error {
 	if name := relayOpName(o.kind); name != "" {
 		return wrap(name, err)
 	}
-	if o.kind == opAttempt {
+	if o.kind == opAttempt || o.kind == opDeliveryAttempt {
 		if isForeignKey(err) {
 			return fmt.Errorf("insert attempt: request %d: %w", o.requestID, ErrNotFound)
+		}
+		if errors.Is(err, errNoDelivery) {
+			return fmt.Errorf("insert attempt: request %d: %w", o.requestID, err)
 		}
 		return wrap("insert attempt", err)
 	}
 	return wrap("insert request", err)
 }
 
-// runBulk inserts a bulk op's requests in one transaction.
-func (w *writer) runBulk(b *bulkOp) error {
+// insertAll inserts requests, encoded by requestArgs, in one transaction and stores their ids
+// in ids.
+func (w *writer) insertAll(args [][]any, ids []int64) error {
 	if _, err := w.exec(w.begin); err != nil {
 		return wrap("begin", err)
 	}
 	var ix idRange
-	for i, args := range b.args {
-		id, err := w.apply(&op{kind: opRequest, args: args})
+	for i, a := range args {
+		id, _, err := w.apply(&op{kind: opRequest, args: a})
 		if err != nil {
 			w.rollbackQuietly()
 			return wrap("insert request", err)
 		}
-		b.ids[i] = id
+		ids[i] = id
 		ix.add(id)
 	}
 	if err := w.index(ix); err != nil {
@@ -403,7 +421,7 @@ func (w *writer) runBulk(b *bulkOp) error {
 	return nil
 }
 
-// requestArgs encodes r's columns in requestInsertCols order.
+// requestArgs encodes r's columns in requestInsertCols order, with no ingress ref or body hash.
 func requestArgs(r *webhook.Request) ([]any, error) {
 	at, err := timeArg("received_at", r.ReceivedAt)
 	if err != nil {
@@ -416,7 +434,7 @@ func requestArgs(r *webhook.Request) ([]any, error) {
 	return []any{
 		at, r.Method, r.URI, r.Provider, r.EventType, sig, r.BodySize, r.Rejected,
 		r.Proto, r.Host, r.RemoteAddr, r.Ingress, r.DeliveryID, r.SignatureReason,
-		encodeHeaders(r.Header), r.Body,
+		encodeHeaders(r.Header), r.Body, "", nil,
 	}, nil
 }
 
@@ -434,52 +452,36 @@ func attemptArgs(a *webhook.Attempt) ([]any, error) {
 
 // submit queues o for the writer and waits for its result or for ctx to end.
 func (s *Store) submit(ctx context.Context, o *op) (int64, error) {
+	r, err := s.submitOp(ctx, o)
+	return r.id, err
+}
+
+// submitOp is submit returning the whole result.
+func (s *Store) submitOp(ctx context.Context, o *op) (opResult, error) {
 	if s.readOnly {
-		return 0, ErrReadOnly
+		return opResult{}, ErrReadOnly
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return opResult{}, err
 	}
 	s.mu.RLock()
 	if s.closed.Load() {
 		s.mu.RUnlock()
-		return 0, ErrClosed
+		return opResult{}, ErrClosed
 	}
 	select {
 	case s.ops <- o:
 		s.mu.RUnlock()
 	case <-ctx.Done():
 		s.mu.RUnlock()
-		return 0, ctx.Err()
+		return opResult{}, ctx.Err()
 	}
 	select {
 	case r := <-o.done:
-		return r.id, r.err
+		return r, r.err
 	case <-ctx.Done():
-		return 0, ctx.Err() // the insert may still commit
+		return opResult{}, ctx.Err() // the insert may still commit
 	}
-}
-
-// AddRequest stores r and sets r.ID. It returns once the row is committed, or with ctx.Err()
-// when ctx ends first (the row may then still be committed). An empty r.Signature is stored
-// as webhook.SignatureUnchecked; r is not otherwise modified.
-func (s *Store) AddRequest(ctx context.Context, r *webhook.Request) error {
-	if r == nil {
-		return errors.New("insert request: nil request")
-	}
-	args, err := requestArgs(r)
-	if err != nil {
-		return fmt.Errorf("insert request: %w", err)
-	}
-	id, err := s.submit(ctx, &op{kind: opRequest, args: args, done: make(chan opResult, 1)})
-	if err != nil {
-		if errors.Is(err, ErrClosed) || errors.Is(err, ErrReadOnly) {
-			return fmt.Errorf("insert request: %w", err)
-		}
-		return err
-	}
-	r.ID = id
-	return nil
 }
 
 // AddAttempt stores a and sets a.ID. It returns once the row is committed, or with ctx.Err()
@@ -513,38 +515,45 @@ func (s *Store) AddAttempt(ctx context.Context, a *webhook.Attempt) error {
 // insertBulk inserts rs in one transaction on the writer, bypassing group commit, and sets
 // their IDs.
 func (s *Store) insertBulk(ctx context.Context, rs []*webhook.Request) error {
-	if s.readOnly {
-		return fmt.Errorf("insert request: %w", ErrReadOnly)
-	}
-	b := &bulkOp{args: make([][]any, len(rs)), ids: make([]int64, len(rs)), done: make(chan error, 1)}
+	args, ids := make([][]any, len(rs)), make([]int64, len(rs))
 	for i, r := range rs {
 		if r == nil {
 			return errors.New("insert request: nil request")
 		}
-		args, err := requestArgs(r)
+		a, err := requestArgs(r)
 		if err != nil {
 			return fmt.Errorf("insert request: %w", err)
 		}
-		b.args[i] = args
+		args[i] = a
 	}
+	if err := s.exclusive(ctx, "insert request", func(w *writer) error { return w.insertAll(args, ids) }); err != nil {
+		return err
+	}
+	for i, r := range rs {
+		r.ID = ids[i]
+	}
+	return nil
+}
+
+// exclusive runs fn on the writer goroutine, between group commits, with the write connection
+// to itself; fn runs its own transactions. It waits for fn to finish even if ctx ends once fn
+// has been handed over. name names the operation in errors.
+func (s *Store) exclusive(ctx context.Context, name string, fn func(w *writer) error) error {
+	if s.readOnly {
+		return fmt.Errorf("%s: %w", name, ErrReadOnly)
+	}
+	t := &txOp{fn: fn, done: make(chan error, 1)}
 	s.mu.RLock()
 	if s.closed.Load() {
 		s.mu.RUnlock()
-		return fmt.Errorf("insert request: %w", ErrClosed)
+		return fmt.Errorf("%s: %w", name, ErrClosed)
 	}
 	select {
-	case s.bulk <- b:
+	case s.tx <- t:
 		s.mu.RUnlock()
 	case <-ctx.Done():
 		s.mu.RUnlock()
 		return ctx.Err()
 	}
-	// Wait for the transaction even if ctx ends: the IDs are written by the writer.
-	if err := <-b.done; err != nil {
-		return err
-	}
-	for i, r := range rs {
-		r.ID = b.ids[i]
-	}
-	return nil
+	return <-t.done
 }

@@ -80,7 +80,9 @@ const (
 // means no wrapping. Times are shown in local time. The result has no trailing newline. It is
 // pure: no I/O; rendering a large body costs time in proportion to its size, so callers should
 // keep the result for as long as the request, its attempts and the width stay the same.
-func RenderDetail(r *webhook.Request, attempts []webhook.Attempt, width int, st DetailStyles) string {
+//
+// d is the request's background delivery (listen --ack), or nil when it was not queued.
+func RenderDetail(r *webhook.Request, attempts []webhook.Attempt, d *webhook.Delivery, width int, st DetailStyles) string {
 	w := &detailWriter{width: width, st: st}
 	if r == nil {
 		w.wrapped(0, 0, st.Dim.Render("No request selected."))
@@ -88,6 +90,9 @@ func RenderDetail(r *webhook.Request, attempts []webhook.Attempt, width int, st 
 	}
 	w.out.Grow(2*len(r.Body) + 4096)
 	w.summary(r)
+	if d != nil && d.State != "" {
+		w.field(0, "Queue", w.queueText(d))
+	}
 
 	w.blank()
 	w.title("Headers", fmt.Sprintf("(%d)", len(r.Header)))
@@ -169,6 +174,30 @@ func (w *detailWriter) summary(r *webhook.Request) {
 	if r.Rejected != "" {
 		w.field(0, "Rejected", st.Error.Render(visibleText(r.Rejected)))
 	}
+	if r.DuplicateOf != 0 {
+		w.field(0, "Duplicate", fmt.Sprintf("of #%d: the same event, delivered again", r.DuplicateOf))
+	}
+}
+
+// queueText describes a background delivery: its state, attempts, when it is due, where to.
+func (w *detailWriter) queueText(d *webhook.Delivery) string {
+	st := w.st
+	var state string
+	switch d.Status() {
+	case webhook.DeliveryPending:
+		state = st.Dim.Render("queued")
+	case webhook.DeliveryRetrying:
+		state = st.Error.Render("retrying") + ", next attempt at " + detailTime(d.NextAt)
+	case webhook.DeliveryGivenUp:
+		state = st.Error.Render("given up")
+	default:
+		state = visibleText(d.Status())
+	}
+	n := "1 attempt"
+	if d.Attempts != 1 {
+		n = strconv.Itoa(d.Attempts) + " attempts"
+	}
+	return state + " · " + n + " · to " + visibleText(d.Target)
 }
 
 // attempt writes one attempt: its heading, target, outcome, and the response.

@@ -241,19 +241,32 @@ type detailCase struct {
 	req      *webhook.Request
 	attempts []webhook.Attempt
 	width    int
+	delivery *webhook.Delivery
+}
+
+// retryingDuplicate is a redelivery received with listen --ack whose delivery is retrying.
+func retryingDuplicate() (*webhook.Request, *webhook.Delivery) {
+	r := failedRequest()
+	r.ID, r.DuplicateOf = 13, 12
+	return r, &webhook.Delivery{RequestID: 13, Target: "http://localhost:3000", State: webhook.DeliveryPending, Attempts: 2,
+		FirstAt: detailFixtureTime, NextAt: detailFixtureTime.Add(3 * time.Second)}
 }
 
 func detailCases() []detailCase {
 	return []detailCase{
-		{"json_forward", jsonRequest(), jsonAttempts(), 80},
-		{"form_slack", formRequest(), formAttempts(), 80},
-		{"binary", binaryRequest(), nil, 80},
-		{"non_utf8_text", latin1Request(), nil, 80},
-		{"rejected_413", rejectedRequest(), nil, 80},
-		{"failed_and_replay", failedRequest(), failedAttempts(), 80},
-		{"empty_no_attempts", emptyRequest(), nil, 80},
-		{"json_forward_40", jsonRequest(), jsonAttempts(), 40},
-		{"long_header", longHeaderRequest(), nil, 80},
+		{"json_forward", jsonRequest(), jsonAttempts(), 80, nil},
+		{"form_slack", formRequest(), formAttempts(), 80, nil},
+		{"binary", binaryRequest(), nil, 80, nil},
+		{"non_utf8_text", latin1Request(), nil, 80, nil},
+		{"rejected_413", rejectedRequest(), nil, 80, nil},
+		{"failed_and_replay", failedRequest(), failedAttempts(), 80, nil},
+		{"empty_no_attempts", emptyRequest(), nil, 80, nil},
+		{"json_forward_40", jsonRequest(), jsonAttempts(), 40, nil},
+		{"long_header", longHeaderRequest(), nil, 80, nil},
+		func() detailCase {
+			r, d := retryingDuplicate()
+			return detailCase{"ack_retrying_duplicate", r, failedAttempts(), 80, d}
+		}(),
 	}
 }
 
@@ -262,7 +275,7 @@ func TestDetailGolden(t *testing.T) {
 	st := DefaultDetailStyles(true)
 	for _, tc := range detailCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			got := ansi.Strip(RenderDetail(tc.req, tc.attempts, tc.width, st)) + "\n"
+			got := ansi.Strip(RenderDetail(tc.req, tc.attempts, tc.delivery, tc.width, st)) + "\n"
 			path := filepath.Join("testdata", "detail", tc.name+".golden")
 			if updateGoldens() {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -290,7 +303,7 @@ func TestDetailLinesFitWidth(t *testing.T) {
 	for _, tc := range detailCases() {
 		for name, st := range styles {
 			for _, width := range []int{1, 2, 5, 9, 10, 13, 19, 20, 23, 33, 40, 57, 80, 132} {
-				out := RenderDetail(tc.req, tc.attempts, width, st)
+				out := RenderDetail(tc.req, tc.attempts, tc.delivery, width, st)
 				for i, line := range strings.Split(out, "\n") {
 					if w := ansi.StringWidth(line); w > width {
 						t.Errorf("%s/%s width %d: line %d is %d wide: %q", tc.name, name, width, i+1, w, ansi.Strip(line))
@@ -304,7 +317,7 @@ func TestDetailLinesFitWidth(t *testing.T) {
 func TestDetailJSONTokensVerbatim(t *testing.T) {
 	r := jsonRequest()
 	for _, width := range []int{0, 40, 80} {
-		out := ansi.Strip(RenderDetail(r, nil, width, DefaultDetailStyles(true)))
+		out := ansi.Strip(RenderDetail(r, nil, nil, width, DefaultDetailStyles(true)))
 		for _, tok := range []string{`1.50`, `1e3`, `"caf\u00e9"`, `12345678901234567890`, `"livemode": false`, `"note": null`} {
 			if !strings.Contains(out, tok) {
 				t.Errorf("width %d: output lacks %s:\n%s", width, tok, out)
@@ -314,7 +327,7 @@ func TestDetailJSONTokensVerbatim(t *testing.T) {
 }
 
 func TestDetailJSONIsHighlighted(t *testing.T) {
-	out := RenderDetail(jsonRequest(), jsonAttempts(), 80, DefaultDetailStyles(true))
+	out := RenderDetail(jsonRequest(), jsonAttempts(), nil, 80, DefaultDetailStyles(true))
 	var line string
 	for l := range strings.SplitSeq(out, "\n") {
 		if strings.Contains(ansi.Strip(l), `"amount": 1.50`) {
@@ -324,7 +337,7 @@ func TestDetailJSONIsHighlighted(t *testing.T) {
 	if !strings.Contains(line, "\x1b[") {
 		t.Fatalf("JSON body has no colour: %q", line)
 	}
-	if plain := RenderDetail(jsonRequest(), jsonAttempts(), 80, DetailStyles{}); strings.Contains(plain, "\x1b") {
+	if plain := RenderDetail(jsonRequest(), jsonAttempts(), nil, 80, DetailStyles{}); strings.Contains(plain, "\x1b") {
 		t.Errorf("zero DetailStyles emitted escape sequences:\n%q", plain)
 	}
 }
@@ -358,7 +371,7 @@ func TestDetailHighlightLimit(t *testing.T) {
 	body := []byte(strings.ReplaceAll(pretty, "\n", ""))
 	r := jsonRequest()
 	r.Body, r.BodySize = body, int64(len(body))
-	got := ansi.Strip(RenderDetail(r, nil, 80, DefaultDetailStyles(true)))
+	got := ansi.Strip(RenderDetail(r, nil, nil, 80, DefaultDetailStyles(true)))
 	if n := strings.Count(got, `"s": "x"`); n != strings.Count(pretty, `"s": "x"`) {
 		t.Errorf("rendered %d of %d objects", n, strings.Count(pretty, `"s": "x"`))
 	}
@@ -392,7 +405,7 @@ func TestDetailBodies(t *testing.T) {
 			r := emptyRequest()
 			r.Header = webhook.Headers{{Name: "Content-Type", Value: tc.contentType}}
 			r.Body, r.BodySize = []byte(tc.body), int64(len(tc.body))
-			out := ansi.Strip(RenderDetail(r, nil, 80, DefaultDetailStyles(false)))
+			out := ansi.Strip(RenderDetail(r, nil, nil, 80, DefaultDetailStyles(false)))
 			for _, s := range tc.want {
 				if !strings.Contains(out, s) {
 					t.Errorf("output lacks %q:\n%s", s, out)
@@ -411,16 +424,16 @@ func TestDetailPartialAndMissingResponse(t *testing.T) {
 	r := jsonRequest()
 	a := jsonAttempts()
 	a[0].Body, a[0].BodySize = a[0].Body[:5], 70000
-	out := ansi.Strip(RenderDetail(r, a, 80, DetailStyles{}))
+	out := ansi.Strip(RenderDetail(r, a, nil, 80, DetailStyles{}))
 	if !strings.Contains(out, "Only the first 5 bytes of 68.4KiB were recorded.") {
 		t.Errorf("no note about the short body:\n%s", out)
 	}
 	a[0].Body = nil
-	out = ansi.Strip(RenderDetail(r, a, 80, DetailStyles{}))
+	out = ansi.Strip(RenderDetail(r, a, nil, 80, DetailStyles{}))
 	if !strings.Contains(out, "Response body (application/json, 68.4KiB)\n      Not recorded.") {
 		t.Errorf("no note about the missing body:\n%s", out)
 	}
-	if out := RenderDetail(nil, nil, 80, DetailStyles{}); out != "No request selected." {
+	if out := RenderDetail(nil, nil, nil, 80, DetailStyles{}); out != "No request selected." {
 		t.Errorf("nil request: %q", out)
 	}
 }
@@ -506,7 +519,7 @@ func BenchmarkRenderDetail(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.body)))
 			for b.Loop() {
-				RenderDetail(r, nil, 80, st)
+				RenderDetail(r, nil, nil, 80, st)
 			}
 		})
 	}

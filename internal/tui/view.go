@@ -156,6 +156,9 @@ func (m Model) viewRow(s webhook.Summary, c columns, selected bool) string {
 	if s.Provider != "" {
 		event = s.Provider + " " + event
 	}
+	if s.DuplicateOf != 0 {
+		event = "dup of " + strconv.FormatInt(s.DuplicateOf, 10) + " " + event
+	}
 	id, when, method, path := cell(strconv.FormatInt(s.ID, 10), c.id), cell(s.ReceivedAt.Local().Format("15:04:05"), c.time),
 		cell(s.Method, c.method), cell(s.URI, c.path)
 	ev, sg, stat, dur := cell(event, c.event), cell(sig, c.sig), cellRight(status, c.status), cellRight(humanize.Duration(s.Duration), c.dur)
@@ -181,6 +184,17 @@ func join(cells ...string) string {
 }
 
 func statusCell(s webhook.Summary, st Styles) (string, lipgloss.Style) {
+	switch s.Delivery.Status() {
+	case webhook.DeliveryPending:
+		return "queued", st.Dim
+	case webhook.DeliveryRetrying:
+		return "retry", st.Warn
+	case webhook.DeliveryGivenUp:
+		if s.Status == 0 {
+			return "failed", st.Bad
+		}
+		return strconv.Itoa(s.Status), st.Bad
+	}
 	switch {
 	case s.Rejected != "":
 		return "413", st.Bad
@@ -259,7 +273,13 @@ func (m *Model) renderDetail() {
 		m.viewport.SetContent("")
 		return
 	}
-	m.viewport.SetContent(RenderDetail(d.req, d.attempts, m.width, m.styles.Detail))
+	var queued *webhook.Delivery
+	for i := range m.rows {
+		if m.rows[i].ID == d.id && m.rows[i].Delivery.State != "" {
+			queued = &m.rows[i].Delivery
+		}
+	}
+	m.viewport.SetContent(RenderDetail(d.req, d.attempts, queued, m.width, m.styles.Detail))
 }
 
 func (m Model) viewStatus() string {

@@ -48,3 +48,10 @@ func Local(addr string) (Ingress, error) {
 	}
 	return &local{Listener: ln, url: "http://" + net.JoinHostPort(host, port)}, nil
 }
+
+// Exposed reports whether ln accepts connections from other machines: it is bound to an
+// address other than a loopback one (all interfaces, or a network interface's address).
+func Exposed(ln net.Listener) bool {
+	a, ok := ln.Addr().(*net.TCPAddr)
+	return ok && !a.IP.IsLoopback()
+}

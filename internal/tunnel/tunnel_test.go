@@ -44,3 +44,26 @@ func TestLocalBadAddress(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestExposed tells loopback listeners from ones other machines can reach.
+func TestExposed(t *testing.T) {
+	for _, tc := range []struct {
+		addr    string
+		exposed bool
+	}{
+		{"127.0.0.1:0", false},
+		{"[::1]:0", false},
+		{"0.0.0.0:0", true},
+		{":0", true},
+	} {
+		ln, err := net.Listen("tcp", tc.addr)
+		if err != nil {
+			t.Logf("%s: %v (skipped: not available here)", tc.addr, err)
+			continue
+		}
+		if got := Exposed(ln); got != tc.exposed {
+			t.Errorf("Exposed(%s) = %v, want %v", ln.Addr(), got, tc.exposed)
+		}
+		ln.Close()
+	}
+}

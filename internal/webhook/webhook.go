@@ -161,6 +161,10 @@ type Request struct {
 	// Rejected is the reason the ingress refused the request (for example an oversize body), or
 	// "" when it was accepted.
 	Rejected string
+	// DuplicateOf is the id of the first request of the same event when this one is a
+	// redelivery of it (same provider delivery id, or same body within a window), else 0. The
+	// log sets it when the request is recorded.
+	DuplicateOf int64
 }
 
 // Attempt is one delivery of a stored request to a target: the original forward, a replay or a
@@ -208,6 +212,11 @@ type Summary struct {
 	Status   int
 	Duration time.Duration
 	Error    string
+	// DuplicateOf is the request's DuplicateOf.
+	DuplicateOf int64
+	// Delivery is the state of the request's background delivery; its State is "" when the
+	// request was not queued (it was not received with listen --ack).
+	Delivery Delivery
 }
 
 // Summarize returns the summary of r given its latest attempt (nil when there is none) and the
@@ -216,12 +225,60 @@ func Summarize(r *Request, last *Attempt, attempts int) Summary {
 	s := Summary{
 		ID: r.ID, ReceivedAt: r.ReceivedAt, Method: r.Method, URI: r.URI, Provider: r.Provider,
 		EventType: r.EventType, Signature: r.Signature, BodySize: r.BodySize, Rejected: r.Rejected,
-		Attempts: attempts,
+		Attempts: attempts, DuplicateOf: r.DuplicateOf,
 	}
 	if last != nil {
 		s.Status, s.Duration, s.Error = last.Status, last.Duration, last.Error
 	}
 	return s
+}
+
+// Delivery states, as stored. A pending delivery that has had attempts is shown as retrying
+// (Delivery.Status).
+const (
+	DeliveryPending   = "pending"
+	DeliveryRetrying  = "retrying"
+	DeliveryDelivered = "delivered"
+	DeliveryGivenUp   = "given_up"
+)
+
+// Delivery is the background delivery of a request received with listen --ack: queued when
+// the request is recorded, retried until the target accepts it or the retry policy gives up.
+type Delivery struct {
+	// RequestID is the request being delivered.
+	RequestID int64
+	// Target is the base URL the request is delivered to; the request URI is appended.
+	Target string
+	// State is DeliveryPending, DeliveryDelivered or DeliveryGivenUp, or "" for a request that
+	// was not queued.
+	State string
+	// Attempts is how many attempts have been made.
+	Attempts int
+	// FirstAt is when the delivery was queued.
+	FirstAt time.Time
+	// NextAt is when a pending delivery is due.
+	NextAt time.Time
+	// UpdatedAt is when the latest attempt ended, or when the delivery was queued.
+	UpdatedAt time.Time
+}
+
+// Status is the state to show: State, except that a pending delivery with failed attempts
+// behind it is DeliveryRetrying.
+func (d Delivery) Status() string {
+	if d.State == DeliveryPending && d.Attempts > 0 {
+		return DeliveryRetrying
+	}
+	return d.State
+}
+
+// DeliveryOutcome is what one attempt of a background delivery decided.
+type DeliveryOutcome struct {
+	// Delivered is set when the target accepted the request.
+	Delivered bool
+	// GiveUp is set when the delivery is not to be tried again.
+	GiveUp bool
+	// NextAt is when a delivery neither delivered nor given up is due again.
+	NextAt time.Time
 }
 
 // EventKind names what an Event reports.
@@ -236,12 +293,14 @@ const (
 
 // Event reports a request that was recorded, an attempt that finished, or a change in a public
 // ingress's connection. Request is set for EventRequest and EventAttempt, Attempt for
-// EventAttempt, Ingress for EventIngress.
+// EventAttempt, Ingress for EventIngress. Delivery is set, for a request received with
+// listen --ack, to its delivery's state after the event.
 type Event struct {
-	Kind    EventKind
-	Request *Request
-	Attempt *Attempt
-	Ingress *IngressState
+	Kind     EventKind
+	Request  *Request
+	Attempt  *Attempt
+	Ingress  *IngressState
+	Delivery *Delivery
 }
 
 // IngressState is the connection state of a public ingress, such as the relay client.

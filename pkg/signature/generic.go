@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Generic is a configurable HMAC scheme for senders that are not built in: the header Header
@@ -29,7 +30,8 @@ type Generic struct {
 	// the URL-safe alphabet and missing padding are accepted when verifying).
 	Encoding string
 	// Prefix comes before the encoded MAC, e.g. "sha256="; "" for none. It is matched
-	// case-insensitively.
+	// case-insensitively; leading white space in it is ignored, since header values lose
+	// theirs on the wire.
 	Prefix string
 }
 
@@ -99,6 +101,12 @@ func (g Generic) encoding() string {
 		return "hex"
 	}
 	return strings.ToLower(g.Encoding)
+}
+
+// prefix is Prefix without the leading white space that a header value never keeps on the
+// wire.
+func (g Generic) prefix() string {
+	return strings.TrimLeftFunc(g.Prefix, unicode.IsSpace)
 }
 
 // hash returns the configured hash and its size.
@@ -174,11 +182,11 @@ func (g Generic) Verify(r *Request, secret string, _ Options) Result {
 		return unsigned(g.Header)
 	}
 	enc := v
-	if g.Prefix != "" {
-		if len(v) < len(g.Prefix) || !strings.EqualFold(v[:len(g.Prefix)], g.Prefix) {
-			return invalid(MalformedHeader, "%s does not start with %q", g.Header, g.Prefix)
+	if p := g.prefix(); p != "" {
+		if len(v) < len(p) || !strings.EqualFold(v[:len(p)], p) {
+			return invalid(MalformedHeader, "%s does not start with %q", g.Header, p)
 		}
-		enc = v[len(g.Prefix):]
+		enc = v[len(p):]
 	}
 	var got []byte
 	var ok bool
@@ -188,7 +196,7 @@ func (g Generic) Verify(r *Request, secret string, _ Options) Result {
 		got, ok = decodeSigB64(enc, size)
 	}
 	if !ok {
-		return invalid(MalformedHeader, "%s is not %s%s", g.Header, g.Prefix, encodedDesc(g.encoding(), size))
+		return invalid(MalformedHeader, "%s is not %s%s", g.Header, g.prefix(), encodedDesc(g.encoding(), size))
 	}
 	if secret == "" {
 		return invalid(BadSecret, "the HMAC secret is empty")
@@ -217,7 +225,7 @@ func (g Generic) Sign(r *Request, secret string, _ time.Time) error {
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
-	r.Header.Set(g.Header, g.Prefix+enc)
+	r.Header.Set(g.Header, g.prefix()+enc)
 	return nil
 }
 

@@ -290,7 +290,9 @@ func setQueryParam(rawURL, name, value string) string {
 //     failed, no-answer, canceled);
 //   - "" otherwise (JSON bodies included).
 //
-// The delivery id is I-Twilio-Idempotency-Token, or else the MessageSid or CallSid.
+// The delivery id is I-Twilio-Idempotency-Token, which Twilio keeps across retries of one
+// callback. MessageSid and CallSid are not delivery ids: every status callback of a message or
+// call carries the same one.
 func (Twilio) Event(h http.Header, body []byte) (eventType, deliveryID string) {
 	deliveryID = h.Get(twilioIdemHdr)
 	trimmed := bytes.TrimSpace(body)
@@ -306,17 +308,14 @@ func (Twilio) Event(h http.Header, body []byte) (eventType, deliveryID string) {
 		}
 		return ""
 	}
-	if sid := firstOf("MessageSid", "SmsSid", "SmsMessageSid"); sid != "" {
+	if firstOf("MessageSid", "SmsSid", "SmsMessageSid") != "" {
 		eventType = "sms"
 		if st := p.Get("MessageStatus"); st != "" && st != "received" {
 			eventType = "sms.status"
 		}
-		if deliveryID == "" {
-			deliveryID = sid
-		}
 		return eventType, deliveryID
 	}
-	if sid := p.Get("CallSid"); sid != "" {
+	if p.Get("CallSid") != "" {
 		eventType = "call"
 		switch p.Get("CallStatus") {
 		case "completed", "busy", "failed", "no-answer", "canceled":
@@ -324,9 +323,6 @@ func (Twilio) Event(h http.Header, body []byte) (eventType, deliveryID string) {
 		}
 		if p.Get("CallbackSource") != "" {
 			eventType = "call.status"
-		}
-		if deliveryID == "" {
-			deliveryID = sid
 		}
 		return eventType, deliveryID
 	}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookctl/hookctl/internal/webhook"
+)
+
+// The writer's statements for Record and FinishDelivery (prepared in newWriter).
+const (
+	// findByDeliveryIDSQL finds the first request of a provider's delivery id; "delivery_id <>
+	// ''" lets SQLite use the partial index requests_delivery_id.
+	findByDeliveryIDSQL = `SELECT min(id) FROM requests WHERE provider = ? AND delivery_id = ? AND delivery_id <> ''`
+	// findByBodyHashSQL finds the first request with a body hash received since a time, from
+	// the index requests_body_hash alone.
+	findByBodyHashSQL  = `SELECT min(id) FROM requests WHERE body_hash = ? AND received_at >= ?`
+	insertDuplicateSQL = `INSERT INTO duplicates (request_id, original_id) VALUES (?, ?)`
+	insertDeliverySQL  = `INSERT INTO deliveries (request_id, target, first_at, next_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?3)`
+	undoRequestSQL     = `DELETE FROM requests WHERE id = ?`
+	undoAttemptSQL     = `DELETE FROM attempts WHERE id = ?`
+	// updateDeliverySQL records an attempt's outcome: ?1 request id, ?2 now, ?3 delivered,
+	// ?4 give up, ?5 next due time. A delivered request stays delivered, and a delivery that
+	// was given up is not revived by a failed manual attempt.
+	updateDeliverySQL = `UPDATE deliveries SET
+		attempts = attempts + 1,
+		updated_at = ?2,
+		state = CASE WHEN ?3 THEN 'delivered' WHEN state = 'pending' AND ?4 THEN 'given_up' ELSE state END,
+		next_at = CASE WHEN state = 'pending' AND NOT ?3 AND NOT ?4 AND ?5 IS NOT NULL THEN ?5 ELSE next_at END
+		WHERE request_id = ?1`
+)
+
+// RecordOptions says what else Record does in the transaction that inserts a request.
+type RecordOptions struct {
+	// Ref is the id the ingress gave the request (for the relay, "<channel>/<seq>"), so that
+	// RequestIDByRef finds it later; "" for none.
+	Ref string
+	// Dedupe looks for an earlier request of the same event and sets the request's
+	// DuplicateOf: one with the same provider and delivery id, or, for a request without a
+	// delivery id, one with the same method, URI and non-empty body received within
+	// DedupeWindow before it.
+	Dedupe bool
+	// DedupeWindow bounds the body match; 0 means DefaultDedupeWindow.
+	DedupeWindow time.Duration
+	// Deliver, when not "", queues a background delivery of the request to this base target
+	// URL, due at once.
+	Deliver string
+	// SkipDuplicates leaves a request that Dedupe finds to be a redelivery out of the queue.
+	SkipDuplicates bool
+}
+
+// DefaultDedupeWindow is how far back RecordOptions.Dedupe looks for an identical body.
+const DefaultDedupeWindow = 10 * time.Minute
+
+// recordOp is what a request op does besides inserting the row.
+type recordOp struct {
+	dedupe   bool
+	hash     []byte // the body hash, when the request has no delivery id
+	since    any    // received_at bound of the body match
+	deliver  string
+	skipDups bool
+	at       any // received_at, for the delivery's times
+}
+
+// AddRequest stores r and sets r.ID. It returns once the row is committed, or with ctx.Err()
+// when ctx ends first (the row may then still be committed). An empty r.Signature is stored
+// as webhook.SignatureUnchecked; r is not otherwise modified.
+func (s *Store) AddRequest(ctx context.Context, r *webhook.Request) error {
+	return s.Record(ctx, r, RecordOptions{})
+}
+
+// Record stores r like AddRequest, and in the same transaction does what o asks: keeps the
+// ingress's ref, marks a redelivery (setting r.DuplicateOf), queues a background delivery. A
+// request acknowledged once Record returns is therefore either delivered later or still
+// queued, whatever happens to the process.
+func (s *Store) Record(ctx context.Context, r *webhook.Request, o RecordOptions) error {
+	if r == nil {
+		return errors.New("insert request: nil request")
+	}
+	args, err := requestArgs(r)
+	if err != nil {
+		return fmt.Errorf("insert request: %w", err)
+	}
+	args[len(args)-2] = o.Ref
+	rec := &recordOp{dedupe: o.Dedupe && r.Rejected == "", deliver: o.Deliver, skipDups: o.SkipDuplicates, at: args[0]}
+	if rec.dedupe && r.DeliveryID == "" && len(r.Body) > 0 {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\n%s\n", r.Method, r.URI)
+		h.Write(r.Body)
+		rec.hash = h.Sum(nil)
+		args[len(args)-1] = rec.hash
+		window := o.DedupeWindow
+		if window <= 0 {
+			window = DefaultDedupeWindow
+		}
+		if rec.since, err = timeArg("received_at", r.ReceivedAt.Add(-window)); err != nil {
+			return fmt.Errorf("insert request: %w", err)
+		}
+	}
+	res, err := s.submitOp(ctx, &op{kind: opRequest, args: args, rec: rec, done: make(chan opResult, 1)})
+	if err != nil {
+		if errors.Is(err, ErrClosed) || errors.Is(err, ErrReadOnly) {
+			return fmt.Errorf("insert request: %w", err)
+		}
+		return err
+	}
+	r.ID, r.DuplicateOf = res.id, res.dup
+	return nil
+}
+
+// record inserts a request op's row and does what its recordOp asks.
+func (w *writer) record(o *op) (id, dup int64, err error) {
+	rec := o.rec
+	if rec != nil && rec.dedupe {
+		var orig sql.NullInt64
+		switch {
+		case rec.hash != nil:
+			err = w.findByBodyHash.QueryRow(rec.hash, rec.since).Scan(&orig)
+		case o.args[12] != "": // delivery_id
+			err = w.findByDeliveryID.QueryRow(o.args[3], o.args[12]).Scan(&orig)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		dup = orig.Int64
+	}
+	r, err := w.exec(w.insertRequest, o.args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	if id, err = r.LastInsertId(); err != nil {
+		return 0, 0, err
+	}
+	if rec == nil {
+		return id, 0, nil
+	}
+	if dup != 0 {
+		_, err = w.exec(w.insertDuplicate, id, dup)
+	}
+	if err == nil && rec.deliver != "" && (dup == 0 || !rec.skipDups) {
+		_, err = w.exec(w.insertDelivery, id, rec.deliver, rec.at)
+	}
+	if err != nil {
+		// The request must not commit without what was asked for it. If the failure ended the
+		// transaction, the request is gone already.
+		if !w.txGone.Load() {
+			w.exec(w.undoRequest, id)
+		}
+		return 0, 0, err
+	}
+	return id, dup, nil
+}
+
+// FinishDelivery stores a, an attempt of the background delivery of a.RequestID, and applies
+// its outcome to the delivery in the same transaction: delivered, given up, or due again at
+// out.NextAt. It sets a.ID. A delivery already delivered stays delivered, and a failed attempt
+// does not bring back a delivery that was given up. A request without a queued delivery gives
+// an error wrapping ErrNotFound, and nothing is stored.
+func (s *Store) FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) error {
+	if a == nil || a.Kind == "" {
+		return errors.New("insert attempt: no attempt or empty kind")
+	}
+	if a.RequestID <= 0 {
+		return fmt.Errorf("insert attempt: request %d: %w", a.RequestID, ErrNotFound)
+	}
+	args, err := attemptArgs(a)
+	if err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	now, err := timeArg("updated_at", a.StartedAt.Add(a.Duration))
+	if err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	next, err := timeArg("next_at", out.NextAt)
+	if err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	id, err := s.write(ctx, "insert attempt", &op{kind: opDeliveryAttempt, args: args, requestID: a.RequestID,
+		outcome: []any{now, out.Delivered, out.GiveUp, next}})
+	if err != nil {
+		return err
+	}
+	a.ID = id
+	return nil
+}
+
+// deliveryAttempt inserts a delivery attempt and updates its delivery. A request without a
+// delivery gets neither.
+func (w *writer) deliveryAttempt(o *op) (int64, error) {
+	r, err := w.exec(w.insertAttempt, o.args...)
+	if err != nil {
+		return 0, err
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	u, err := w.exec(w.updateDelivery, append([]any{o.requestID}, o.outcome...)...)
+	var n int64
+	if err == nil {
+		n, err = u.RowsAffected()
+	}
+	if err == nil && n == 0 {
+		err = errNoDelivery
+	}
+	if err != nil {
+		if !w.txGone.Load() {
+			w.exec(w.undoAttempt, id)
+		}
+		return 0, err
+	}
+	return id, nil
+}
+
+// errNoDelivery is FinishDelivery's error for a request that has no queued delivery.
+var errNoDelivery = fmt.Errorf("no queued delivery: %w", ErrNotFound)
