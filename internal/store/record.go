@@ -13,12 +13,17 @@ import (
 
 // The writer's statements for Record and FinishDelivery (prepared in newWriter).
 const (
-	// findByDeliveryIDSQL finds the first request of a provider's delivery id; "delivery_id <>
-	// ''" lets SQLite use the partial index requests_delivery_id.
-	findByDeliveryIDSQL = `SELECT min(id) FROM requests WHERE provider = ? AND delivery_id = ? AND delivery_id <> ''`
-	// findByBodyHashSQL finds the first request with a body hash received since a time, from
-	// the index requests_body_hash alone.
-	findByBodyHashSQL  = `SELECT min(id) FROM requests WHERE body_hash = ? AND received_at >= ?`
+	// findByDeliveryIDSQL finds the first request of a provider's delivery id: one seek in the
+	// partial index requests_delivery_id, whose entries for one key are in id order ("delivery_id
+	// <> ''" lets SQLite use it).
+	findByDeliveryIDSQL = `SELECT id FROM requests WHERE provider = ? AND delivery_id = ? AND delivery_id <> ''
+		ORDER BY id LIMIT 1`
+	// findByBodyHashSQL finds the first request with a body hash received since a time: one
+	// seek in the index requests_body_hash, whose entries for one hash are in received_at
+	// order. Not min(id), which would visit every copy in the window: a sender that repeats
+	// one body thousands of times must not make each insert slower.
+	findByBodyHashSQL = `SELECT id FROM requests WHERE body_hash = ? AND received_at >= ?
+		ORDER BY received_at, id LIMIT 1`
 	insertDuplicateSQL = `INSERT INTO duplicates (request_id, original_id) VALUES (?, ?)`
 	insertDeliverySQL  = `INSERT INTO deliveries (request_id, target, first_at, next_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?3)`
 	undoRequestSQL     = `DELETE FROM requests WHERE id = ?`
@@ -123,7 +128,7 @@ func (w *writer) record(o *op) (id, dup int64, err error) {
 		case o.args[12] != "": // delivery_id
 			err = w.findByDeliveryID.QueryRow(o.args[3], o.args[12]).Scan(&orig)
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, err
 		}
 		dup = orig.Int64
