@@ -28,8 +28,8 @@ import (
 
 // TestKillUnderLoad kills `hookctl listen` with SIGKILL while 16 clients are posting to it,
 // then checks the log: every request whose sender got a 2xx answer is in it with exactly the
-// body that was sent (and, when forwarding, the attempt whose response the sender got), every
-// row in it is whole, the full-text index agrees with the rows, and a new listener starts on
+// body that was sent (and, when forwarding, at most the one attempt whose response the sender
+// got), every row in it is whole, the full-text index agrees with the rows, and a new listener starts on
 // it and records the next request with a larger id. Once forwarding, once recording only, and
 // once with --ack, where every acknowledged request must also be queued, and all of them
 // delivered by the next listener.
@@ -179,8 +179,9 @@ func TestKillUnderLoad(t *testing.T) {
 				case r.URI != "/load/"+a.marker || !bytes.Equal(r.Body, loadBody(a.marker)):
 					t.Errorf("request %d: recorded %s with a body of %d bytes, want /load/%s with the body sent",
 						a.id, r.URI, len(r.Body), a.marker)
-				case tc.forward && (r.Attempts != 1 || r.Status != http.StatusOK):
-					// The attempt is recorded before the sender gets the target's answer.
+				case tc.forward && (r.Attempts > 1 || r.Attempts == 1 && r.Status != http.StatusOK):
+					// The attempt is recorded just after the sender gets the target's answer, so
+					// the kill may take the record of the last ones with it, never a wrong one.
 					t.Errorf("request %d: %d attempts, last status %d; want the one forward whose 200 the sender got",
 						a.id, r.Attempts, r.Status)
 				}

@@ -34,7 +34,8 @@ const RequestIDHeader = "X-Hookctl-Request-Id"
 // committed, and set the row's ID; Record also sets DuplicateOf when asked to look for one.
 type Recorder interface {
 	Record(ctx context.Context, r *webhook.Request, o store.RecordOptions) error
-	AddAttempt(ctx context.Context, a *webhook.Attempt) error
+	// AddAttemptLater queues an attempt and returns; then is called once it is committed.
+	AddAttemptLater(a *webhook.Attempt, then func(error))
 }
 
 // Ack configures acknowledge mode (listen --ack): the sender is answered as soon as the
@@ -330,36 +331,38 @@ func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhoo
 	return nil
 }
 
-// forward sends rec to the target, records the attempt and answers the sender with the
-// target's response.
+// forward sends rec to the target, answers the sender with the target's response, and queues
+// the attempt's record. The request itself was committed before anything was sent; the attempt
+// is committed after the answer is on its way, so neither the sender nor the next request on
+// its connection waits for a second commit (a crash in between loses the attempt's record,
+// never the request).
 func (h *Handler) forward(ctx context.Context, w http.ResponseWriter, rec *webhook.Request) {
 	target := forward.JoinURI(h.cfg.Target, rec.URI)
 	res := h.cfg.Forwarder.Send(ctx, rec, target, webhook.KindForward)
-	if res.Rest != nil {
-		// A response longer than the recording cap: stream it, then record.
+	switch {
+	case res.Rest != nil:
+		// A response longer than the recording cap: stream it.
 		h.writeHead(w, res)
 		w.Write(res.Attempt.Body)
 		res.Finish(w)
-		h.recordAttempt(ctx, rec, &res.Attempt)
-		return
-	}
-	h.recordAttempt(ctx, rec, &res.Attempt)
-	switch res.Failure {
-	case forward.FailureNone:
+	case res.Failure == forward.FailureNone:
 		h.writeHead(w, res)
 		w.Write(res.Attempt.Body)
-	case forward.FailureTimeout:
+	case res.Failure == forward.FailureTimeout:
 		http.Error(w, "hookctl: "+res.Attempt.Error, http.StatusGatewayTimeout)
 	default:
 		http.Error(w, "hookctl: "+res.Attempt.Error, http.StatusBadGateway)
 	}
+	h.recordAttempt(rec, &res.Attempt)
 }
 
-func (h *Handler) recordAttempt(ctx context.Context, rec *webhook.Request, a *webhook.Attempt) {
-	if err := h.cfg.Log.AddAttempt(ctx, a); err != nil {
-		h.cfg.Logger.Error("record attempt", "request_id", a.RequestID, "err", err)
-	}
-	h.cfg.Notify(webhook.Event{Kind: webhook.EventAttempt, Request: rec, Attempt: a})
+func (h *Handler) recordAttempt(rec *webhook.Request, a *webhook.Attempt) {
+	h.cfg.Log.AddAttemptLater(a, func(err error) {
+		if err != nil {
+			h.cfg.Logger.Error("record attempt", "request_id", a.RequestID, "err", err)
+		}
+		h.cfg.Notify(webhook.Event{Kind: webhook.EventAttempt, Request: rec, Attempt: a})
+	})
 }
 
 // hopResponseHeaders are not passed back to the sender.

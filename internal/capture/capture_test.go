@@ -61,6 +61,29 @@ func newRig(t *testing.T, cfg capture.Config, scfg capture.ServeConfig) *rig {
 	return r
 }
 
+// waitAttempts waits, bounded, until request id has n attempts in the log, and returns them:
+// the handler answers the sender before the attempt is committed.
+func waitAttempts(t *testing.T, log *store.Store, id int64, n int) []webhook.Attempt {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		attempts, err := log.Attempts(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(attempts) >= n {
+			if len(attempts) > n {
+				t.Fatalf("request %d has %d attempts, want %d", id, len(attempts), n)
+			}
+			return attempts
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request %d has %d attempts after 5s, want %d", id, len(attempts), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
@@ -168,10 +191,7 @@ func TestForwardByteExact(t *testing.T) {
 			if rec.URI != "/hooks/"+tt.name+"?b=2&a=1&a=%20x" || rec.Ingress != webhook.IngressLocal {
 				t.Errorf("logged %+v", rec)
 			}
-			attempts, err := r.log.Attempts(context.Background(), id)
-			if err != nil || len(attempts) != 1 {
-				t.Fatalf("attempts = %v, %v", attempts, err)
-			}
+			attempts := waitAttempts(t, r.log, id, 1)
 			a := attempts[0]
 			if a.Kind != webhook.KindForward || a.Status != http.StatusAccepted || a.Target != target.URL+"/base/hooks/"+tt.name+"?b=2&a=1&a=%20x" ||
 				string(a.Body) != string(respBody) || a.Header.Get("X-Target") != "a" {
@@ -266,9 +286,9 @@ func TestTargetFailures(t *testing.T) {
 			if err != nil || string(rec.Body) != "{}" {
 				t.Fatalf("request not logged: %v", err)
 			}
-			a, err := r.log.LastAttempt(context.Background(), id, webhook.KindForward)
-			if err != nil || a.Status != 0 || a.Error == "" {
-				t.Fatalf("failed attempt not logged: %+v %v", a, err)
+			a := waitAttempts(t, r.log, id, 1)[0]
+			if a.Kind != webhook.KindForward || a.Status != 0 || a.Error == "" {
+				t.Fatalf("failed attempt not logged: %+v", a)
 			}
 		})
 	}

@@ -165,9 +165,9 @@ func (e *hostileEnv) recorded(t *testing.T, resp *http.Response) *webhook.Reques
 // forwardedOnce checks that rec has one forward attempt, answered by the target with 202.
 func (e *hostileEnv) forwardedOnce(t *testing.T, rec *webhook.Request) {
 	t.Helper()
-	attempts, err := e.log.Attempts(context.Background(), rec.ID)
-	if err != nil || len(attempts) != 1 || attempts[0].Kind != webhook.KindForward || attempts[0].Status != http.StatusAccepted {
-		t.Errorf("attempts of request %d = %+v, %v; want one forward answered 202", rec.ID, attempts, err)
+	attempts := waitAttempts(t, e.log, rec.ID, 1)
+	if attempts[0].Kind != webhook.KindForward || attempts[0].Status != http.StatusAccepted {
+		t.Errorf("attempts of request %d = %+v; want one forward answered 202", rec.ID, attempts)
 	}
 }
 

@@ -444,6 +444,11 @@ func serveAll(ctx context.Context, ingresses []tunnel.Ingress, creds *relay.Cred
 	for range n {
 		all = append(all, <-errs)
 	}
+	// Attempts are recorded after their senders were answered: have them recorded, and
+	// their events sent, before the printer or the UI goes away.
+	if err := db.Flush(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, store.ErrClosed) {
+		all = append(all, err)
+	}
 	select {
 	case err := <-fatal:
 		return err

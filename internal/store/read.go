@@ -357,6 +357,16 @@ func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 		before = math.MaxInt64
 	}
 	args := []any{before, f.AfterID, limit}
+	if ftsQuery(f.Search) != "" {
+		// Make what was recorded up to now searchable. A log this process may not write is
+		// searched as it is.
+		if err := s.FlushIndex(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			s.log.Debug("search without indexing the newest requests", "err", err)
+		}
+	}
 	st := s.reads.list
 	if f.filtered() {
 		query, more, err := listStatement(f, len(args))

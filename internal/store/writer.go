@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/hookctl/hookctl/internal/webhook"
 	"modernc.org/sqlite"
@@ -20,12 +21,9 @@ const (
 		response_body_size, response_headers, response_body`
 )
 
-// indexRequestsSQL adds the requests with ids in [?1, ?2] to the full-text index. The writer
-// runs it once per transaction, just before COMMIT, over the ids the transaction inserted:
-// those are a contiguous range holding no other request, since the writer holds the write
-// lock from BEGIN IMMEDIATE on. Once per transaction, not per row (a trigger), because FTS5
-// writes a new segment at every statement of a transaction that changed the index
-// (0003_search.sql).
+// indexRequestsSQL adds the requests with ids in [?1, ?2] to the full-text index, in one
+// statement: FTS5 writes a new segment at every statement of a transaction that changed the
+// index (0003_search.sql), so the tail is indexed a chunk at a time (index.go), never per row.
 const indexRequestsSQL = `INSERT INTO requests_fts (rowid, uri, headers, body)
 	SELECT id, uri, headers, body FROM requests_fts_source WHERE id BETWEEN ?1 AND ?2`
 
@@ -50,6 +48,7 @@ type op struct {
 	rec       *recordOp // for a request: duplicate detection and delivery; nil for neither
 	outcome   []any     // for a delivery attempt: the updateDeliverySQL arguments after the id
 	done      chan opResult
+	then      func(opResult) // instead of done: called on the writer goroutine with the outcome
 }
 
 // opResult is what the writer hands back to the waiting caller.
@@ -75,7 +74,6 @@ type writer struct {
 
 	begin, commit, rollback      *sql.Stmt
 	insertRequest, insertAttempt *sql.Stmt
-	indexRequests                *sql.Stmt
 
 	// Record's statements (record.go).
 	findByDeliveryID, findByBodyHash, insertDuplicate, insertDelivery *sql.Stmt
@@ -91,7 +89,16 @@ type writer struct {
 
 	batch   []*op
 	results []opResult
+
+	// unindexed counts the requests committed but not yet in the full-text index (index.go).
+	unindexed int64
+	// linger times the wait of a write nobody waits for (runBatch).
+	linger *time.Timer
 }
+
+// lingerAsync is how long a write that nobody waits for waits for company before it is
+// committed alone.
+const lingerAsync = 2 * time.Millisecond
 
 // newWriter prepares the writer's statements on c.
 func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*writer, error) {
@@ -116,7 +123,6 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 		{&w.rollback, "ROLLBACK"},
 		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
-		{&w.indexRequests, indexRequestsSQL},
 		{&w.findByDeliveryID, findByDeliveryIDSQL},
 		{&w.findByBodyHash, findByBodyHashSQL},
 		{&w.insertDuplicate, insertDuplicateSQL},
@@ -142,7 +148,7 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 // close closes the prepared statements.
 func (w *writer) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt, w.indexRequests,
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt,
 		w.findByDeliveryID, w.findByBodyHash, w.insertDuplicate, w.insertDelivery, w.undoRequest, w.undoAttempt, w.updateDelivery,
 		w.insertRelayChannel, w.insertRelayRequest, w.deleteRelayRequest, w.expireRelayRequests} {
 		if st != nil {
@@ -161,12 +167,24 @@ func (w *writer) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
 // transaction and hands each waiter its result. On Close it drains the queue first.
 func (w *writer) run() {
 	defer w.s.done.Done()
+	// A tail left unindexed by a process that stopped (or was killed) is indexed first.
+	if err := w.indexAll(); err != nil {
+		w.s.log.Warn("full-text index", "err", err)
+	}
+	idle := time.NewTimer(indexIdle)
+	defer idle.Stop()
 	for {
 		select {
 		case o := <-w.s.ops:
 			w.runBatch(o)
+			idle.Reset(indexIdle)
 		case t := <-w.s.tx:
 			t.done <- t.fn(w)
+		case <-idle.C:
+			// Nothing to write for a while: catch the index up.
+			if err := w.indexAll(); err != nil {
+				w.s.log.Warn("full-text index", "err", err)
+			}
 		case <-w.s.quit:
 			// Close set s.closed under s.mu before closing quit, so nothing can be queued
 			// any more: what is queued now is all there will ever be. Commit it, then stop.
@@ -177,6 +195,9 @@ func (w *writer) run() {
 				case t := <-w.s.tx:
 					t.done <- t.fn(w)
 				default:
+					if err := w.indexAll(); err != nil {
+						w.s.log.Warn("full-text index", "err", err)
+					}
 					return
 				}
 			}
@@ -187,6 +208,23 @@ func (w *writer) run() {
 // runBatch gathers queued ops after first and commits them together.
 func (w *writer) runBatch(first *op) {
 	w.batch = append(w.batch[:0], first)
+	if first.then != nil {
+		// Nobody waits for this write (AddAttemptLater): linger a moment so that it shares a
+		// commit with the next write somebody does wait for, such as the next request.
+		if w.linger == nil {
+			w.linger = time.NewTimer(lingerAsync)
+		} else {
+			w.linger.Reset(lingerAsync)
+		}
+		select {
+		case o := <-w.s.ops:
+			w.batch = append(w.batch, o)
+			w.linger.Stop()
+		case <-w.linger.C:
+		case <-w.s.quit:
+			w.linger.Stop()
+		}
+	}
 gather:
 	for len(w.batch) < w.max {
 		select {
@@ -203,12 +241,17 @@ gather:
 	clear(res)
 	w.commitBatch(w.batch, res)
 	for i, o := range w.batch {
-		o.done <- res[i]
+		if o.then != nil {
+			o.then(res[i])
+		} else {
+			o.done <- res[i]
+		}
 		w.batch[i] = nil
 	}
 	// The callers just woken are queued on this goroutine's P; let them run (and queue their
 	// next insert) before the next batch is gathered, or batches stay small.
 	runtime.Gosched()
+	w.catchUp()
 }
 
 // errPending marks an op of a batch whose transaction broke before the op's fate was known.
@@ -233,15 +276,15 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 		return
 	}
 	ok := 0
-	culprit := false // an op's failure rolled the transaction back
-	var ix idRange   // the requests inserted, for the full-text index
+	culprit := false   // an op's failure rolled the transaction back
+	var requests int64 // the requests inserted, for the full-text index
 	for i, o := range ops {
 		id, dup, err := w.apply(o)
 		if err == nil {
 			res[i] = opResult{id: id, dup: dup}
 			ok++
 			if o.kind == opRequest {
-				ix.add(id)
+				requests++
 			}
 			continue
 		}
@@ -261,17 +304,14 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 		w.rollbackQuietly()
 		return
 	default:
-		err := w.index(ix)
-		if err == nil {
-			if _, err = w.exec(w.commit); err != nil {
-				err = wrap("commit", err)
-			}
-		}
+		_, err := w.exec(w.commit)
 		if err == nil {
 			w.s.commits.Add(1)
 			w.s.batches.Add(1)
+			w.unindexed += requests
 			return
 		}
+		err = wrap("commit", err)
 		w.rollbackQuietly()
 		if len(ops) == 1 {
 			res[0] = opResult{err: ops[0].wrapErr(err)}
@@ -305,28 +345,6 @@ func (w *writer) commitBatch(ops []*op, res []opResult) {
 	for _, i := range at {
 		w.commitBatch(ops[i:i+1], res[i:i+1])
 	}
-}
-
-// idRange is the range of ids of the requests a transaction inserted; empty when hi is 0.
-type idRange struct{ lo, hi int64 }
-
-// add widens the range to id.
-func (r *idRange) add(id int64) {
-	if r.hi == 0 || id < r.lo {
-		r.lo = id
-	}
-	r.hi = max(r.hi, id)
-}
-
-// index adds the requests in r, inserted by the current transaction, to the full-text index.
-func (w *writer) index(r idRange) error {
-	if r.hi == 0 {
-		return nil
-	}
-	if _, err := w.exec(w.indexRequests, r.lo, r.hi); err != nil {
-		return wrap("index requests", err)
-	}
-	return nil
 }
 
 // markPending marks res as not yet known.
@@ -393,13 +411,61 @@ func (o *op) wrapErr(err error) error {
 	return wrap("insert request", err)
 }
 
+// AddAttemptLater queues a for the writer like AddAttempt, but returns without waiting for the
+// commit: then is called with the outcome once a is committed (a.ID set) or failed, on the
+// writer goroutine, so it must be quick and must not use the Store. Close commits what was
+// queued before it. The queue may make it wait for room, not for a commit.
+func (s *Store) AddAttemptLater(a *webhook.Attempt, then func(error)) {
+	fail := func(err error) { then(fmt.Errorf("insert attempt: %w", err)) }
+	if a == nil || a.Kind == "" || a.RequestID <= 0 {
+		fail(errors.New("no attempt, empty kind or no request"))
+		return
+	}
+	args, err := attemptArgs(a)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if s.readOnly {
+		fail(ErrReadOnly)
+		return
+	}
+	o := &op{kind: opAttempt, args: args, requestID: a.RequestID, then: func(r opResult) {
+		if r.err == nil {
+			a.ID = r.id
+		}
+		then(r.err)
+	}}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed.Load() {
+		fail(ErrClosed)
+		return
+	}
+	s.ops <- o
+}
+
+// Flush returns once every write queued before it is committed, its AddAttemptLater
+// callbacks included.
+func (s *Store) Flush(ctx context.Context) error {
+	return s.exclusive(ctx, "flush", func(w *writer) error {
+		for {
+			select {
+			case o := <-w.s.ops:
+				w.runBatch(o)
+			default:
+				return nil
+			}
+		}
+	})
+}
+
 // insertAll inserts requests, encoded by requestArgs, in one transaction and stores their ids
 // in ids.
 func (w *writer) insertAll(args [][]any, ids []int64) error {
 	if _, err := w.exec(w.begin); err != nil {
 		return wrap("begin", err)
 	}
-	var ix idRange
 	for i, a := range args {
 		id, _, err := w.apply(&op{kind: opRequest, args: a})
 		if err != nil {
@@ -407,18 +473,14 @@ func (w *writer) insertAll(args [][]any, ids []int64) error {
 			return wrap("insert request", err)
 		}
 		ids[i] = id
-		ix.add(id)
-	}
-	if err := w.index(ix); err != nil {
-		w.rollbackQuietly()
-		return err
 	}
 	if _, err := w.exec(w.commit); err != nil {
 		w.rollbackQuietly()
 		return wrap("commit", err)
 	}
 	w.s.commits.Add(1)
-	return nil
+	w.unindexed += int64(len(args))
+	return w.indexAll()
 }
 
 // requestArgs encodes r's columns in requestInsertCols order, with no ingress ref or body hash.

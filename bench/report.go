@@ -1,0 +1,228 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// report is everything a run measured; -json prints it as is.
+type report struct {
+	Date    string          `json:"date"`
+	Machine machine         `json:"machine"`
+	Config  settings        `json:"config"`
+	Load    []loadResult    `json:"load,omitempty"`
+	BigBody []bigBodyResult `json:"bigbody,omitempty"`
+	List    *listResult     `json:"list,omitempty"`
+	Notes   []string        `json:"notes,omitempty"`
+}
+
+// machine describes where the run happened.
+type machine struct {
+	CPUs      int    `json:"cpus"`
+	GOOS      string `json:"goos"`
+	GOARCH    string `json:"goarch"`
+	GoVersion string `json:"go_version"`
+}
+
+// settings are the options the run used.
+type settings struct {
+	DurationS   float64  `json:"duration_s"`
+	WarmupS     float64  `json:"warmup_s"`
+	Concurrency []int    `json:"concurrency"`
+	Suites      []string `json:"suites"`
+	BodyBytes   int      `json:"body_bytes"`
+}
+
+// loadResult is one system at one concurrency level. The ratios are set on hookctl's rows
+// only, against the bare proxy at the same level in the same run.
+type loadResult struct {
+	Suite           string       `json:"suite"`
+	System          string       `json:"system"`
+	Concurrency     int          `json:"concurrency"`
+	Requests        int          `json:"requests"`
+	ReqPerSec       float64      `json:"req_per_s"`
+	P50Ms           float64      `json:"p50_ms"`
+	P99Ms           float64      `json:"p99_ms"`
+	MaxMs           float64      `json:"max_ms"`
+	Errors          int          `json:"errors"`
+	Non2xx          int          `json:"non_2xx"`
+	FirstError      string       `json:"first_error,omitempty"`
+	Memory          []procMemory `json:"memory"`
+	ThroughputRatio float64      `json:"throughput_ratio,omitempty"`
+	P99Ratio        float64      `json:"p99_ratio,omitempty"`
+}
+
+// procMemory is the memory of one process: the highest VmRSS sampled during the
+// measurement, and VmHWM (the peak over the process's life so far) at its end.
+type procMemory struct {
+	Process string `json:"process"`
+	MaxRSS  int64  `json:"max_rss_bytes"`
+	HWM     int64  `json:"hwm_bytes"`
+}
+
+// bigBodyResult is the bigbody suite on one system.
+type bigBodyResult struct {
+	System    string    `json:"system"`
+	Bytes     int       `json:"bytes"`
+	TimesMs   []float64 `json:"times_ms"`
+	RSSBefore int64     `json:"rss_before_bytes"`
+	MaxRSS    int64     `json:"max_rss_bytes"`
+	HWM       int64     `json:"hwm_bytes"`
+	Check     string    `json:"check"` // "ok", or what was wrong with a response
+}
+
+// listResult is the list suite.
+type listResult struct {
+	Rows    int       `json:"rows"`
+	SeedMs  float64   `json:"seed_ms"`
+	CloseMs float64   `json:"close_ms"`
+	DBBytes int64     `json:"db_bytes"`
+	TimesMs []float64 `json:"times_ms"`
+	MaxRSS  int64     `json:"max_rss_bytes"`
+	Lines   int       `json:"lines"`
+}
+
+// newReport starts the report of a run begun at now.
+func newReport(o *options, now time.Time) *report {
+	return &report{
+		Date: now.UTC().Format(time.RFC3339),
+		Machine: machine{
+			CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version(),
+		},
+		Config: settings{
+			DurationS: o.duration.Seconds(), WarmupS: o.warmup.Seconds(),
+			Concurrency: o.conc, Suites: o.suites, BodyBytes: eventSize,
+		},
+	}
+}
+
+// setRatios sets every non-baseline row's ratios against the bare proxy at its level.
+func (r *report) setRatios() {
+	for i := range r.Load {
+		row := &r.Load[i]
+		if row.Suite == "baseline" {
+			continue
+		}
+		j := slices.IndexFunc(r.Load, func(b loadResult) bool {
+			return b.Suite == "baseline" && b.Concurrency == row.Concurrency
+		})
+		if j < 0 {
+			continue
+		}
+		if b := r.Load[j]; b.ReqPerSec > 0 && b.P99Ms > 0 {
+			row.ThroughputRatio = row.ReqPerSec / b.ReqPerSec
+			row.P99Ratio = row.P99Ms / b.P99Ms
+		}
+	}
+}
+
+// print writes the report as tables.
+func (r *report) print(w io.Writer) {
+	m := r.Machine
+	fmt.Fprintf(w, "hookctl bench  %s  %s/%s  %d CPUs  %s\n", r.Date, m.GOOS, m.GOARCH, m.CPUs, m.GoVersion)
+	if len(r.Load) > 0 {
+		fmt.Fprintf(w, "\nload: %d-byte Stripe-like JSON POST, a new event id each; %gs warm-up + %gs measured per row; RSS sampled every %s\n\n",
+			r.Config.BodyBytes, r.Config.WarmupS, r.Config.DurationS, rssEvery)
+		rows := slices.Clone(r.Load)
+		rank := map[string]int{"baseline": 0, "ingress": 1, "relay": 2}
+		slices.SortStableFunc(rows, func(a, b loadResult) int {
+			if a.Concurrency != b.Concurrency {
+				return a.Concurrency - b.Concurrency
+			}
+			return rank[a.Suite] - rank[b.Suite]
+		})
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "system\tconc\treq/s\tp50\tp99\tmax RSS\tHWM\terrors\tnon-2xx\treq/s vs bare\tp99 vs bare\t")
+		for _, x := range rows {
+			ratios := "\t"
+			if x.ThroughputRatio > 0 {
+				ratios = fmt.Sprintf("%.2fx\t%.2fx", x.ThroughputRatio, x.P99Ratio)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", x.System, x.Concurrency, x.ReqPerSec,
+				latency(x.P50Ms), latency(x.P99Ms), sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx, ratios)
+		}
+		tw.Flush()
+		if slices.ContainsFunc(r.Load, func(x loadResult) bool { return len(x.Memory) > 1 }) {
+			fmt.Fprintln(w, "\nhookctl-relay memory: listen client + relay server. HWM: peak over the process's life so far.")
+		}
+	}
+	if len(r.BigBody) > 0 {
+		b := r.BigBody[0]
+		fmt.Fprintf(w, "\nbigbody: %d MiB application/octet-stream POST, %d in a row, size and SHA-256 checked at the target\n\n", b.Bytes>>20, len(b.TimesMs))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "system\tmedian\tmin\tmax\tRSS before\tmax RSS\tHWM\tcheck\t")
+		for _, x := range r.BigBody {
+			sorted := slices.Sorted(slices.Values(x.TimesMs))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", x.System, latency(median(sorted)), latency(sorted[0]),
+				latency(sorted[len(sorted)-1]), mib(x.RSSBefore), mib(x.MaxRSS), mib(x.HWM), x.Check)
+		}
+		tw.Flush()
+	}
+	if l := r.List; l != nil {
+		sorted := slices.Sorted(slices.Values(l.TimesMs))
+		runs := make([]string, len(l.TimesMs))
+		for i, t := range l.TimesMs {
+			runs[i] = latency(t)
+		}
+		fmt.Fprintf(w, "\nlist: hookctl requests list --limit 50 as a process, on a log of %d requests (%.1f GiB, seeded in %.1fs, closed in %.1fs)\n\n",
+			l.Rows, float64(l.DBBytes)/(1<<30), l.SeedMs/1000, l.CloseMs/1000)
+		fmt.Fprintf(w, "  median wall time %s (runs: %s), max RSS %s, %d lines\n", latency(median(sorted)), strings.Join(runs, " "), mib(l.MaxRSS), l.Lines)
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w, "\nnotes:")
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  - %s\n", n)
+		}
+	}
+}
+
+// median of sorted values, 0 when there are none.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return sorted[n/2]
+	default:
+		return (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+}
+
+// latency formats milliseconds: µs below 1 ms, ms below 10 s.
+func latency(ms float64) string {
+	switch {
+	case ms < 1:
+		return fmt.Sprintf("%.0fµs", ms*1000)
+	case ms < 10_000:
+		return fmt.Sprintf("%.2fms", ms)
+	default:
+		return fmt.Sprintf("%.1fs", ms/1000)
+	}
+}
+
+// mib formats bytes in MiB, "-" when unknown.
+func mib(b int64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20))
+}
+
+// sizes formats the max RSS (or HWM) of each process, joined by "+".
+func sizes(m []procMemory, hwm bool) string {
+	parts := make([]string, len(m))
+	for i, p := range m {
+		if hwm {
+			parts[i] = mib(p.HWM)
+		} else {
+			parts[i] = mib(p.MaxRSS)
+		}
+	}
+	return strings.Join(parts, "+")
+}
