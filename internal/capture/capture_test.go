@@ -240,6 +240,10 @@ func TestConcurrentRequestsAllRecordedAndForwarded(t *testing.T) {
 	if err != nil || count != n {
 		t.Fatalf("log has %d rows (%v), want %d", count, err, n)
 	}
+	// Attempts are committed after the answers: wait for the last ones.
+	if err := r.log.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := r.log.List(context.Background(), store.Filter{Limit: n})
 	if err != nil {
 		t.Fatal(err)

@@ -19,14 +19,15 @@ const (
 	setIndexedSQL = `UPDATE search_state SET indexed_to = ? WHERE id = 1`
 )
 
-// When the writer indexes the tail: after indexIdle without writes, or between two batches
-// once indexBatch requests wait. Indexing many requests in one statement costs much less per
-// request than a few at every commit (FTS5 writes a segment per statement, then merges them),
-// and a request never waits for its own indexing; once in indexBatch requests, a request waits
-// for the indexing of a batch that came before it.
+// When the writer indexes the tail: after indexIdle without writes, and before every search.
+// Webhooks come in bursts: during one, requests are committed without their index entries and
+// the burst is indexed once it is over, many requests per statement, which costs much less per
+// request than a few at every commit (FTS5 writes a segment per statement, then merges them).
+// A burst that goes on past maxUnindexed requests gets indexed a chunk at a time between two
+// batches, so that the tail, and what the next search has to index first, stays bounded.
 const (
-	indexIdle  = 50 * time.Millisecond
-	indexBatch = 512
+	indexIdle    = 50 * time.Millisecond
+	maxUnindexed = 32768
 )
 
 // execer runs a statement: a *sql.Conn or a *sql.Tx.
@@ -85,10 +86,10 @@ func (w *writer) indexOnce() (int64, error) {
 	return left, nil
 }
 
-// catchUp is what the writer does between batches: index a chunk of the tail once indexBatch
-// requests wait. A failure is logged; the tail is indexed on a later try.
+// catchUp is what the writer does between batches: index a chunk of the tail once
+// maxUnindexed requests wait. A failure is logged; the tail is indexed on a later try.
 func (w *writer) catchUp() {
-	if w.unindexed < indexBatch {
+	if w.unindexed < maxUnindexed {
 		return
 	}
 	if _, err := w.indexOnce(); err != nil {

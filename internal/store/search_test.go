@@ -333,7 +333,8 @@ func TestSearchDelete(t *testing.T) {
 }
 
 // checkFTS runs FTS5's integrity check on the log's index and compares the ids it holds with
-// the requests'.
+// the requests' up to search_state.indexed_to (the requests above it are the tail, not yet
+// indexed).
 func checkFTS(t *testing.T, path string) {
 	t.Helper()
 	db := rawDB(t, path)
@@ -342,7 +343,8 @@ func checkFTS(t *testing.T, path string) {
 	}
 	var missing, extra int
 	err := db.QueryRow(`SELECT
-		(SELECT count(*) FROM requests WHERE id NOT IN (SELECT rowid FROM requests_fts)),
+		(SELECT count(*) FROM requests WHERE id <= (SELECT indexed_to FROM search_state)
+			AND id NOT IN (SELECT rowid FROM requests_fts)),
 		(SELECT count(*) FROM requests_fts WHERE rowid NOT IN (SELECT id FROM requests))`).Scan(&missing, &extra)
 	if err != nil {
 		t.Fatal(err)
@@ -652,6 +654,87 @@ func TestSearchMigration(t *testing.T) {
 	}
 	if got := searchIndexes(t, s, Filter{Search: "declined"}); !slices.Equal(got, []int{int(r.ID - 1), 0}) {
 		t.Errorf("Search declined: rows %v", got)
+	}
+	checkFTS(t, path)
+}
+
+// indexedTo reads search_state.indexed_to.
+func indexedTo(t *testing.T, path string) int64 {
+	t.Helper()
+	var n int64
+	if err := rawDB(t, path).QueryRow("SELECT indexed_to FROM search_state").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSearchTail: requests are indexed after their commit, yet a search finds every request
+// recorded before it, whether it runs in the writing process, in a read-only store of another,
+// or after the writer was stopped with its tail unindexed.
+func TestSearchTail(t *testing.T) {
+	ctx := context.Background()
+	path := logPath(t)
+	s := openStore(t, Config{Path: path})
+	add := func(s *Store, word string) int64 {
+		r := &webhook.Request{Method: "POST", URI: "/t", Body: []byte(`{"word":"` + word + `"}`)}
+		if err := s.AddRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	// In the writing process: found at once, and the search indexed the tail.
+	first := add(s, "alpha")
+	if got := searchIDs(t, s, Filter{Search: "alpha"}); !slices.Equal(got, []int64{first}) {
+		t.Errorf("search alpha = %v, want [%d]", got, first)
+	}
+	if n := indexedTo(t, path); n != first {
+		t.Errorf("indexed_to = %d after a search, want %d", n, first)
+	}
+
+	// A reader in another store (as `requests list --search` while listen runs) indexes the
+	// tail itself, under the write lock, and finds it.
+	second := add(s, "beta")
+	ro := openStore(t, Config{Path: path, ReadOnly: true})
+	if got := searchIDs(t, ro, Filter{Search: "beta"}); !slices.Equal(got, []int64{second}) {
+		t.Errorf("read-only search beta = %v, want [%d]", got, second)
+	}
+
+	// A tail left behind (indexed_to set back, as after a kill) is indexed when a writer
+	// starts, without a search.
+	third := add(s, "gamma")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	if _, err := db.Exec("DELETE FROM requests_fts WHERE rowid = ?", third); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE search_state SET indexed_to = ?", second); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, Config{Path: path})
+	if err := s.Flush(ctx); err != nil { // the writer indexes the tail before anything else
+		t.Fatal(err)
+	}
+	if n := indexedTo(t, path); n != third {
+		t.Errorf("indexed_to = %d after a writer started, want %d", n, third)
+	}
+	checkFTS(t, path)
+	if got := searchIDs(t, s, Filter{Search: "gamma"}); !slices.Equal(got, []int64{third}) {
+		t.Errorf("search gamma = %v, want [%d]", got, third)
+	}
+
+	// A burst is indexed once the writer has had nothing to do for a moment.
+	var last int64
+	for i := range 50 {
+		last = add(s, fmt.Sprint("burst", i))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for indexedTo(t, path) != last {
+		if time.Now().After(deadline) {
+			t.Fatalf("indexed_to = %d five seconds after the burst, want %d", indexedTo(t, path), last)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	checkFTS(t, path)
 }
