@@ -192,17 +192,17 @@ func (h *harness) note(format string, args ...any) {
 	h.progress("note: %s", msg)
 }
 
-// build builds hookctl, the target and the bare proxy once, into the temporary directory.
+// build builds hookctl and the harness's helpers once, into the temporary directory.
 func (h *harness) build(ctx context.Context) error {
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return err
 	}
-	h.progress("building hookctl, target and bareproxy")
+	h.progress("building hookctl, target, bareproxy and peakrss")
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", h.bin("")+string(filepath.Separator),
-		"./cmd/hookctl", "./bench/target", "./bench/bareproxy")
+		"./cmd/hookctl", "./bench/target", "./bench/bareproxy", "./bench/peakrss")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %w\n%s", err, out)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"runtime"
@@ -76,12 +77,19 @@ type bigBodyResult struct {
 	Check     string    `json:"check"` // "ok", or what was wrong with a response
 }
 
-// listResult is the list suite.
+// listResult is the list suite: the seeded log, and requests list on it and on an empty log.
 type listResult struct {
-	Rows    int       `json:"rows"`
-	SeedMs  float64   `json:"seed_ms"`
-	CloseMs float64   `json:"close_ms"`
-	DBBytes int64     `json:"db_bytes"`
+	Rows    int      `json:"rows"`
+	SeedMs  float64  `json:"seed_ms"`
+	CloseMs float64  `json:"close_ms"` // closing the seeded log, which indexes it
+	DBBytes int64    `json:"db_bytes"`
+	Full    listRuns `json:"full"`
+	Empty   listRuns `json:"empty"`
+}
+
+// listRuns are the runs of requests list on one log: wall times, the highest peak RSS of the
+// processes, and the lines the last one printed.
+type listRuns struct {
 	TimesMs []float64 `json:"times_ms"`
 	MaxRSS  int64     `json:"max_rss_bytes"`
 	Lines   int       `json:"lines"`
@@ -136,7 +144,7 @@ func (r *report) print(w io.Writer) {
 			}
 			return rank[a.Suite] - rank[b.Suite]
 		})
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := newTable()
 		fmt.Fprintln(tw, "system\tconc\treq/s\tp50\tp99\tmax RSS\tHWM\terrors\tnon-2xx\treq/s vs bare\tp99 vs bare\t")
 		for _, x := range rows {
 			ratios := "\t"
@@ -146,7 +154,7 @@ func (r *report) print(w io.Writer) {
 			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", x.System, x.Concurrency, x.ReqPerSec,
 				latency(x.P50Ms), latency(x.P99Ms), sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx, ratios)
 		}
-		tw.Flush()
+		flushTable(w, tw)
 		if slices.ContainsFunc(r.Load, func(x loadResult) bool { return len(x.Memory) > 1 }) {
 			fmt.Fprintln(w, "\nhookctl-relay memory: listen client + relay server. HWM: peak over the process's life so far.")
 		}
@@ -154,30 +162,58 @@ func (r *report) print(w io.Writer) {
 	if len(r.BigBody) > 0 {
 		b := r.BigBody[0]
 		fmt.Fprintf(w, "\nbigbody: %d MiB application/octet-stream POST, %d in a row, size and SHA-256 checked at the target\n\n", b.Bytes>>20, len(b.TimesMs))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := newTable()
 		fmt.Fprintln(tw, "system\tmedian\tmin\tmax\tRSS before\tmax RSS\tHWM\tcheck\t")
 		for _, x := range r.BigBody {
 			sorted := slices.Sorted(slices.Values(x.TimesMs))
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", x.System, latency(median(sorted)), latency(sorted[0]),
 				latency(sorted[len(sorted)-1]), mib(x.RSSBefore), mib(x.MaxRSS), mib(x.HWM), x.Check)
 		}
-		tw.Flush()
+		flushTable(w, tw)
 	}
 	if l := r.List; l != nil {
-		sorted := slices.Sorted(slices.Values(l.TimesMs))
-		runs := make([]string, len(l.TimesMs))
-		for i, t := range l.TimesMs {
-			runs[i] = latency(t)
+		fmt.Fprintf(w, "\nlist: hookctl requests list --limit 50 as a process, %d runs each, on a log of %d requests (%.1f GiB, seeded in %.1fs, closed in %.1fs) and an empty one\n\n",
+			len(l.Full.TimesMs), l.Rows, float64(l.DBBytes)/(1<<30), l.SeedMs/1000, l.CloseMs/1000)
+		tw := newTable()
+		fmt.Fprintln(tw, "log\tmedian\truns\tmax RSS\tlines\t")
+		for _, x := range []struct {
+			name string
+			runs listRuns
+		}{{fmt.Sprintf("%d rows", l.Rows), l.Full}, {"empty", l.Empty}} {
+			times := make([]string, len(x.runs.TimesMs))
+			for i, t := range x.runs.TimesMs {
+				times[i] = latency(t)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", x.name, latency(median(slices.Sorted(slices.Values(x.runs.TimesMs)))),
+				strings.Join(times, " "), mib(x.runs.MaxRSS), x.runs.Lines)
 		}
-		fmt.Fprintf(w, "\nlist: hookctl requests list --limit 50 as a process, on a log of %d requests (%.1f GiB, seeded in %.1fs, closed in %.1fs)\n\n",
-			l.Rows, float64(l.DBBytes)/(1<<30), l.SeedMs/1000, l.CloseMs/1000)
-		fmt.Fprintf(w, "  median wall time %s (runs: %s), max RSS %s, %d lines\n", latency(median(sorted)), strings.Join(runs, " "), mib(l.MaxRSS), l.Lines)
+		flushTable(w, tw)
 	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintln(w, "\nnotes:")
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "  - %s\n", n)
 		}
+	}
+}
+
+// table is a tabwriter aligning right into a buffer.
+type table struct {
+	*tabwriter.Writer
+	buf *bytes.Buffer
+}
+
+// newTable starts a table.
+func newTable() table {
+	var buf bytes.Buffer
+	return table{tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight), &buf}
+}
+
+// flushTable writes t to w without the spaces that end its lines.
+func flushTable(w io.Writer, t table) {
+	t.Flush()
+	for line := range strings.Lines(t.buf.String()) {
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
 	}
 }
 

@@ -31,8 +31,8 @@ const (
 	// bigBodySize and bigBodyRuns shape the bigbody suite.
 	bigBodySize = 20 << 20
 	bigBodyRuns = 5
-	// listRuns is how many times the list suite runs requests list.
-	listRuns = 5
+	// listTimes is how many times the list suite runs requests list on each log.
+	listTimes = 5
 	// webhookPath is the path every load request is sent to.
 	webhookPath = "/webhooks/stripe"
 )
@@ -369,7 +369,7 @@ func postBig(ctx context.Context, client *http.Client, url string, body []byte, 
 }
 
 // listSuite seeds a log with -list-rows requests, then times hookctl requests list --limit 50
-// as a process, listRuns times.
+// as a process, listRuns times, on it and on an empty log for reference.
 func (h *harness) listSuite(ctx context.Context) error {
 	path := filepath.Join(h.dir, "list.db")
 	r := listResult{Rows: h.opts.listRows}
@@ -382,28 +382,52 @@ func (h *harness) listSuite(ctx context.Context) error {
 	if fi, err := os.Stat(path); err == nil {
 		r.DBBytes = fi.Size()
 	}
-	h.progress("list: seeded in %s, closed in %s; running requests list %d times", seeded.Round(time.Millisecond), closed.Round(time.Millisecond), listRuns)
-	for range listRuns {
-		var out lineCounter
-		cmd := exec.CommandContext(ctx, h.bin("hookctl"), "--db", path, "requests", "list", "--limit", "50")
-		cmd.Env = h.hookctlEnv("list")
-		cmd.Stdout = &out
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		start := time.Now()
-		err := cmd.Run()
-		r.TimesMs = append(r.TimesMs, ms(time.Since(start)))
-		if err != nil {
-			return fmt.Errorf("requests list: %w: %s", err, strings.TrimSpace(stderr.String()))
-		}
-		r.MaxRSS = max(r.MaxRSS, maxRSS(cmd.ProcessState))
-		r.Lines = int(out)
+	h.progress("list: seeded in %s, closed in %s; running requests list %d times on it and on an empty log",
+		seeded.Round(time.Millisecond), closed.Round(time.Millisecond), listTimes)
+	if r.Full, err = h.timeList(ctx, path); err != nil {
+		return err
 	}
-	if r.Lines != 50 {
-		h.note("requests list --limit 50 printed %d lines", r.Lines)
+	if r.Empty, err = h.timeList(ctx, filepath.Join(h.dir, "empty.db")); err != nil {
+		return err
+	}
+	if r.Full.Lines != 50 {
+		h.note("requests list --limit 50 printed %d lines", r.Full.Lines)
 	}
 	h.rep.List = &r
 	return nil
+}
+
+// timeList runs hookctl requests list --limit 50 on the log at path listTimes times, each
+// through peakrss (see bench/peakrss for why).
+func (h *harness) timeList(ctx context.Context, path string) (listRuns, error) {
+	var r listRuns
+	measured := filepath.Join(h.dir, "peakrss.json")
+	for range listTimes {
+		var out lineCounter
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, h.bin("peakrss"), "-o", measured,
+			h.bin("hookctl"), "--db", path, "requests", "list", "--limit", "50")
+		cmd.Env = h.hookctlEnv("list")
+		cmd.Stdout, cmd.Stderr = &out, &stderr
+		if err := cmd.Run(); err != nil {
+			return r, fmt.Errorf("requests list: %w: %s", err, strings.TrimSpace(stderr.String()))
+		}
+		b, err := os.ReadFile(measured)
+		if err != nil {
+			return r, fmt.Errorf("requests list: %w", err)
+		}
+		var u struct {
+			WallNs      int64 `json:"wall_ns"`
+			MaxRSSBytes int64 `json:"max_rss_bytes"`
+		}
+		if err := json.Unmarshal(b, &u); err != nil {
+			return r, fmt.Errorf("requests list: read peakrss output: %w", err)
+		}
+		r.TimesMs = append(r.TimesMs, ms(time.Duration(u.WallNs)))
+		r.MaxRSS = max(r.MaxRSS, u.MaxRSSBytes)
+		r.Lines = int(out)
+	}
+	return r, nil
 }
 
 // seed fills a new log at path with n requests like the load's, and returns how long seeding

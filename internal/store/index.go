@@ -27,7 +27,7 @@ const (
 // batches, so that the tail, and what the next search has to index first, stays bounded.
 const (
 	indexIdle    = 50 * time.Millisecond
-	maxUnindexed = 32768
+	maxUnindexed = 100000
 )
 
 // execer runs a statement: a *sql.Conn or a *sql.Tx.
