@@ -84,8 +84,9 @@ type Config struct {
 	MaxBody int64
 	// Ingress names the ingress in recorded requests. "" means webhook.IngressLocal.
 	Ingress string
-	// Notify receives an event for every recorded request and finished attempt. It is called on
-	// the request's goroutine and must not block. nil means no events.
+	// Notify receives an event for every recorded request and finished attempt: for a request
+	// on the request's goroutine, for an attempt once it is committed, on the log's writer
+	// goroutine. It must not block: every write to the log would wait. nil means no events.
 	Notify func(webhook.Event)
 	// Logger receives diagnostics. nil means discard.
 	Logger *slog.Logger

@@ -12,8 +12,9 @@ import (
 )
 
 // printer writes listen's events to out on its own goroutine, one line per request (or one
-// JSON object per request and per attempt), so request goroutines never wait on the terminal
-// unless it falls thousands of lines behind.
+// JSON object per request and per attempt). Notify never waits for the terminal: events are
+// queued without bound, because some come from the log's writer goroutine, which every request
+// waits on, and a stalled stdout must not stall recording.
 type printer struct {
 	out       io.Writer
 	json      bool
@@ -22,27 +23,63 @@ type printer struct {
 	dedupe    bool // redeliveries are answered at once, not forwarded
 	status    int  // the status answered when the target does not answer (no target, --ack)
 	now       func() time.Time
-	events    chan webhook.Event
-	done      sync.WaitGroup
+
+	mu     sync.Mutex
+	queue  []webhook.Event
+	wake   chan struct{} // signalled when the queue gets events
+	closed bool
+	done   sync.WaitGroup
 }
 
 func newPrinter(out io.Writer, asJSON, color, forwarded, dedupe bool, status int, now func() time.Time) *printer {
 	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, dedupe: dedupe, status: status, now: now,
-		events: make(chan webhook.Event, 4096)}
-	p.done.Go(func() {
-		for ev := range p.events {
-			p.print(ev)
-		}
-	})
+		wake: make(chan struct{}, 1)}
+	p.done.Go(p.loop)
 	return p
 }
 
-// Notify queues ev for printing; it is capture.Config.Notify.
-func (p *printer) Notify(ev webhook.Event) { p.events <- ev }
+// loop prints queued events until Close, then what is left.
+func (p *printer) loop() {
+	var batch []webhook.Event
+	for {
+		<-p.wake
+		p.mu.Lock()
+		batch, p.queue = p.queue, batch[:0]
+		closed := p.closed
+		p.mu.Unlock()
+		for _, ev := range batch {
+			p.print(ev)
+		}
+		clear(batch)
+		if closed {
+			return
+		}
+	}
+}
+
+// Notify queues ev for printing; it is capture.Config.Notify. Events after Close are dropped.
+func (p *printer) Notify(ev webhook.Event) {
+	p.mu.Lock()
+	if !p.closed {
+		p.queue = append(p.queue, ev)
+	}
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *printer) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
 
 // Close prints what is queued and stops the printer.
 func (p *printer) Close() {
-	close(p.events)
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.signal()
 	p.done.Wait()
 }
 

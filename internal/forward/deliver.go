@@ -162,7 +162,7 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 type DeliveryLog interface {
 	Request(ctx context.Context, id int64) (*webhook.Request, error)
 	PendingDeliveries(ctx context.Context, target string, limit int, byDue bool) ([]webhook.Delivery, error)
-	FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) error
+	FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) (*webhook.Delivery, error)
 }
 
 // DelivererConfig configures a Deliverer. Zero values get the defaults.
@@ -427,10 +427,10 @@ func (d *Deliverer) attempt(ctx context.Context, dl webhook.Delivery) error {
 	res.Finish(io.Discard)
 	release()
 	out := d.policy.Outcome(dl, res, d.now(), d.jitter)
-	if err := d.record(ctx, &res.Attempt, out); err != nil {
+	after, err := d.record(ctx, &res.Attempt, out)
+	if err != nil {
 		return err
 	}
-	after := applyOutcome(dl, &res.Attempt, out)
 	switch {
 	case after.State == webhook.DeliveryGivenUp:
 		d.logger.Warn("delivery given up", "request", req.ID, "target", res.Attempt.Target,
@@ -440,7 +440,7 @@ func (d *Deliverer) attempt(ctx context.Context, dl webhook.Delivery) error {
 			"status", res.Attempt.Status, "err", res.Attempt.Error, "state", after.Status(), "next", after.NextAt)
 	}
 	if d.notify != nil {
-		d.notify(webhook.Event{Kind: webhook.EventAttempt, Request: req, Attempt: &res.Attempt, Delivery: &after})
+		d.notify(webhook.Event{Kind: webhook.EventAttempt, Request: req, Attempt: &res.Attempt, Delivery: after})
 	}
 	return nil
 }
@@ -467,39 +467,22 @@ func (d *Deliverer) attemptContext(ctx context.Context) (actx context.Context, r
 // record stores a with its outcome. A failure is logged and retried after a pause, rather
 // than attempting the delivery again (the target may have accepted it), until it succeeds or
 // ctx ends; the write itself is not cut short by ctx ending.
-func (d *Deliverer) record(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) error {
+func (d *Deliverer) record(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) (*webhook.Delivery, error) {
 	wctx := context.WithoutCancel(ctx)
 	var pause logRetry
 	for {
-		err := d.log.FinishDelivery(wctx, a, out)
+		after, err := d.log.FinishDelivery(wctx, a, out)
 		if err == nil {
-			return nil
+			return after, nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("record attempt of request %d: %w", a.RequestID, err)
+			return nil, fmt.Errorf("record attempt of request %d: %w", a.RequestID, err)
 		}
 		d.logger.Error("record delivery attempt", "request", a.RequestID, "target", a.Target, "err", err)
 		if !sleep(ctx, pause.next()) {
-			return fmt.Errorf("record attempt of request %d: %w", a.RequestID, err)
+			return nil, fmt.Errorf("record attempt of request %d: %w", a.RequestID, err)
 		}
 	}
-}
-
-// applyOutcome returns dl as the log holds it once a and its outcome are recorded (see
-// the store's FinishDelivery): one more attempt, delivered, given up or due at NextAt.
-func applyOutcome(dl webhook.Delivery, a *webhook.Attempt, out webhook.DeliveryOutcome) webhook.Delivery {
-	dl.Attempts++
-	dl.UpdatedAt = a.StartedAt.Add(a.Duration).UTC()
-	switch {
-	case out.Delivered:
-		dl.State = webhook.DeliveryDelivered
-	case dl.State != webhook.DeliveryPending:
-	case out.GiveUp:
-		dl.State = webhook.DeliveryGivenUp
-	case !out.NextAt.IsZero():
-		dl.NextAt = out.NextAt.UTC()
-	}
-	return dl
 }
 
 // logRetry is the growing pause after failures to read or write the log.
@@ -528,7 +511,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 type QueueLog interface {
 	Request(ctx context.Context, id int64) (*webhook.Request, error)
 	Delivery(ctx context.Context, requestID int64) (*webhook.Delivery, error)
-	FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) error
+	FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) (*webhook.Delivery, error)
 }
 
 // RedeliverLog is the log that Redeliver works on: for the store,
@@ -546,7 +529,7 @@ type RedeliverLog struct {
 // request URI appended) when to is not nil, else to its delivery's target. The attempt is
 // recorded against the delivery: a 2xx answer marks it delivered, even one given up; any
 // other result leaves its state and due time as they were. It returns the request, the
-// recorded attempt, and the delivery as read after the attempt. A request with no delivery
+// recorded attempt, and the delivery as the log holds it after the attempt. A request with no delivery
 // gives an error wrapping ErrNotQueued, and one delivered already ErrAlreadyDelivered;
 // neither is attempted. An attempt that got no response is returned without error.
 func (f *Forwarder) Redeliver(ctx context.Context, log RedeliverLog, id int64, to *url.URL) (*webhook.Request, *webhook.Attempt, *webhook.Delivery, error) {
@@ -580,12 +563,9 @@ func (f *Forwarder) Redeliver(ctx context.Context, log RedeliverLog, id int64, t
 	res.Finish(io.Discard)
 	out := webhook.DeliveryOutcome{Delivered: res.Attempt.Status >= 200 && res.Attempt.Status < 300}
 	// Record the attempt even when ctx ended during it: the target may have seen it.
-	if err := log.Log.FinishDelivery(context.WithoutCancel(ctx), &res.Attempt, out); err != nil {
-		return req, &res.Attempt, d, fmt.Errorf("redeliver: record attempt of request %d: %w", id, err)
-	}
-	after, err := log.Log.Delivery(context.WithoutCancel(ctx), id)
+	after, err := log.Log.FinishDelivery(context.WithoutCancel(ctx), &res.Attempt, out)
 	if err != nil {
-		return req, &res.Attempt, d, fmt.Errorf("redeliver: %w", err)
+		return req, &res.Attempt, d, fmt.Errorf("redeliver: record attempt of request %d: %w", id, err)
 	}
 	return req, &res.Attempt, after, nil
 }

@@ -826,9 +826,9 @@ type flakyLog struct {
 	calls atomic.Int64
 }
 
-func (l *flakyLog) FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) error {
+func (l *flakyLog) FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) (*webhook.Delivery, error) {
 	if l.calls.Add(1) <= int64(l.fail) {
-		return errors.New("insert attempt: disk I/O error")
+		return nil, errors.New("insert attempt: disk I/O error")
 	}
 	return l.Store.FinishDelivery(ctx, a, out)
 }
@@ -887,7 +887,7 @@ func TestDeliverRunTwice(t *testing.T) {
 func setState(t testing.TB, db *store.Store, id int64, out webhook.DeliveryOutcome) {
 	t.Helper()
 	a := &webhook.Attempt{RequestID: id, Kind: webhook.KindForward, Target: "http://localhost:1/", StartedAt: time.Now(), Status: 400}
-	if err := db.FinishDelivery(context.Background(), a, out); err != nil {
+	if _, err := db.FinishDelivery(context.Background(), a, out); err != nil {
 		t.Fatal(err)
 	}
 }

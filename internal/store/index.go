@@ -99,8 +99,7 @@ func (w *writer) catchUp() {
 
 // FlushIndex makes every request recorded so far searchable: the writer, or for a store
 // opened without one a short transaction of its own, indexes the tail. List calls it before a
-// search. A log that cannot be written (a read-only file) is searched as it is: the newest
-// requests may then be missing from the results.
+// search.
 func (s *Store) FlushIndex(ctx context.Context) error {
 	if s.w != nil {
 		return s.exclusive(ctx, "index requests", func(w *writer) error { return w.indexAll() })

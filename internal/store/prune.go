@@ -400,9 +400,7 @@ func (s *Store) deleteBatch(ctx context.Context, c *pruneCursor, limit int) (int
 			}
 		}
 		if err == nil {
-			if _, err = w.exec(w.commit); err != nil {
-				err = wrap("prune log: commit", err)
-			}
+			_, err = w.exec(w.commit)
 		}
 		if err != nil {
 			w.rollbackQuietly()

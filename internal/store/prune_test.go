@@ -116,7 +116,7 @@ func seedPruneLog(t *testing.T, s *Store) []int64 {
 	}
 	finish := func(i int, out webhook.DeliveryOutcome) {
 		a := &webhook.Attempt{RequestID: ids[i], Kind: webhook.KindForward, StartedAt: pruneNow()}
-		if err := s.FinishDelivery(ctx, a, out); err != nil {
+		if _, err := s.FinishDelivery(ctx, a, out); err != nil {
 			t.Fatal(err)
 		}
 	}

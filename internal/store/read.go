@@ -358,11 +358,12 @@ func (s *Store) List(ctx context.Context, f Filter) ([]webhook.Summary, error) {
 	}
 	args := []any{before, f.AfterID, limit}
 	if ftsQuery(f.Search) != "" {
-		// Make what was recorded up to now searchable. A log this process may not write is
-		// searched as it is.
+		// Make what was recorded up to now searchable. A log this process may not write (a
+		// read-only file, or another process holding the write lock too long) is searched as
+		// it is, without its newest requests.
 		if err := s.FlushIndex(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if ctx.Err() != nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrClosed) {
+				return nil, fmt.Errorf("list requests: %w", err)
 			}
 			s.log.Debug("search without indexing the newest requests", "err", err)
 		}

@@ -36,7 +36,8 @@ const (
 		updated_at = ?2,
 		state = CASE WHEN ?3 THEN 'delivered' WHEN state = 'pending' AND ?4 THEN 'given_up' ELSE state END,
 		next_at = CASE WHEN state = 'pending' AND NOT ?3 AND NOT ?4 AND ?5 IS NOT NULL THEN ?5 ELSE next_at END
-		WHERE request_id = ?1`
+		WHERE request_id = ?1
+		RETURNING request_id, target, state, attempts, first_at, next_at, updated_at`
 )
 
 // RecordOptions says what else Record does in the transaction that inserts a request.
@@ -151,10 +152,8 @@ func (w *writer) record(o *op) (id, dup int64, err error) {
 	}
 	if err != nil {
 		// The request must not commit without what was asked for it. If the failure ended the
-		// transaction, the request is gone already.
-		if !w.txGone.Load() {
-			w.exec(w.undoRequest, id)
-		}
+		// transaction, the request is gone already; if undoing it fails, the transaction goes.
+		w.undo(w.undoRequest, id)
 		return 0, 0, err
 	}
 	return id, dup, nil
@@ -162,35 +161,36 @@ func (w *writer) record(o *op) (id, dup int64, err error) {
 
 // FinishDelivery stores a, an attempt of the background delivery of a.RequestID, and applies
 // its outcome to the delivery in the same transaction: delivered, given up, or due again at
-// out.NextAt. It sets a.ID. A delivery already delivered stays delivered, and a failed attempt
-// does not bring back a delivery that was given up. A request without a queued delivery gives
-// an error wrapping ErrNotFound, and nothing is stored.
-func (s *Store) FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) error {
+// out.NextAt. It sets a.ID and returns the delivery as it now is. A delivery already delivered
+// stays delivered, and a failed attempt does not bring back a delivery that was given up. A
+// request without a queued delivery gives an error wrapping ErrNotFound, and nothing is stored.
+func (s *Store) FinishDelivery(ctx context.Context, a *webhook.Attempt, out webhook.DeliveryOutcome) (*webhook.Delivery, error) {
 	if a == nil || a.Kind == "" {
-		return errors.New("insert attempt: no attempt or empty kind")
+		return nil, errors.New("insert attempt: no attempt or empty kind")
 	}
 	if a.RequestID <= 0 {
-		return fmt.Errorf("insert attempt: request %d: %w", a.RequestID, ErrNotFound)
+		return nil, fmt.Errorf("insert attempt: request %d: %w", a.RequestID, ErrNotFound)
 	}
 	args, err := attemptArgs(a)
 	if err != nil {
-		return fmt.Errorf("insert attempt: %w", err)
+		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
 	now, err := timeArg("updated_at", a.StartedAt.Add(a.Duration))
 	if err != nil {
-		return fmt.Errorf("insert attempt: %w", err)
+		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
 	next, err := timeArg("next_at", out.NextAt)
 	if err != nil {
-		return fmt.Errorf("insert attempt: %w", err)
+		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
-	id, err := s.write(ctx, "insert attempt", &op{kind: opDeliveryAttempt, args: args, requestID: a.RequestID,
-		outcome: []any{now, out.Delivered, out.GiveUp, next}})
+	o := &op{kind: opDeliveryAttempt, args: args, requestID: a.RequestID, outcome: []any{now, out.Delivered, out.GiveUp, next}}
+	id, err := s.write(ctx, "insert attempt", o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.ID = id
-	return nil
+	d := o.delivery.delivery()
+	return &d, nil
 }
 
 // deliveryAttempt inserts a delivery attempt and updates its delivery. A request without a
@@ -204,21 +204,28 @@ func (w *writer) deliveryAttempt(o *op) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	u, err := w.exec(w.updateDelivery, append([]any{o.requestID}, o.outcome...)...)
-	var n int64
-	if err == nil {
-		n, err = u.RowsAffected()
-	}
-	if err == nil && n == 0 {
+	o.delivery = deliveryRow{}
+	err = w.updateDelivery.QueryRow(append([]any{o.requestID}, o.outcome...)...).Scan(o.delivery.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
 		err = errNoDelivery
 	}
 	if err != nil {
-		if !w.txGone.Load() {
-			w.exec(w.undoAttempt, id)
-		}
+		w.undo(w.undoAttempt, id)
 		return 0, err
 	}
 	return id, nil
+}
+
+// undo deletes the row id that an op inserted before a later statement of the same op failed,
+// so that the op commits nothing. When the delete fails too, the whole transaction is rolled
+// back: commitBatch then retries the other ops of the batch without this one.
+func (w *writer) undo(st *sql.Stmt, id int64) {
+	if w.txGone.Load() {
+		return
+	}
+	if _, err := w.exec(st, id); err != nil {
+		w.rollbackQuietly()
+	}
 }
 
 // errNoDelivery is FinishDelivery's error for a request that has no queued delivery.

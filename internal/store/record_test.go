@@ -160,8 +160,13 @@ func TestDeliveryQueue(t *testing.T) {
 		t.Helper()
 		a := &webhook.Attempt{RequestID: r.ID, Kind: webhook.KindRedelivery, Target: target + r.URI,
 			StartedAt: t0.Add(time.Minute), Duration: time.Millisecond, Status: status}
-		if err := s.FinishDelivery(ctx, a, out); err != nil || a.ID == 0 {
+		d, err := s.FinishDelivery(ctx, a, out)
+		if err != nil || a.ID == 0 {
 			t.Fatalf("FinishDelivery: %v (id %d)", err, a.ID)
+		}
+		// What it returns is what the log now holds.
+		if stored, err := s.Delivery(ctx, r.ID); err != nil || *stored != *d {
+			t.Errorf("FinishDelivery returned %+v, the log holds %+v (%v)", d, stored, err)
 		}
 	}
 	next := t0.Add(2 * time.Minute)
@@ -259,7 +264,7 @@ func TestDeliveryQueue(t *testing.T) {
 	// stores nothing.
 	for _, id := range []int64{9999, dup.ID} {
 		bad := &webhook.Attempt{RequestID: id, Kind: webhook.KindForward}
-		if err := s.FinishDelivery(ctx, bad, webhook.DeliveryOutcome{Delivered: true}); !errors.Is(err, ErrNotFound) {
+		if _, err := s.FinishDelivery(ctx, bad, webhook.DeliveryOutcome{Delivered: true}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("FinishDelivery for request %d: %v, want ErrNotFound", id, err)
 		}
 	}

@@ -44,9 +44,10 @@ const (
 type op struct {
 	kind      opKind
 	args      []any
-	requestID int64     // for an attempt: the request it belongs to, for error messages
-	rec       *recordOp // for a request: duplicate detection and delivery; nil for neither
-	outcome   []any     // for a delivery attempt: the updateDeliverySQL arguments after the id
+	requestID int64       // for an attempt: the request it belongs to, for error messages
+	rec       *recordOp   // for a request: duplicate detection and delivery; nil for neither
+	outcome   []any       // for a delivery attempt: the updateDeliverySQL arguments after the id
+	delivery  deliveryRow // for a delivery attempt: the delivery after it, read by the caller once done
 	done      chan opResult
 	then      func(opResult) // instead of done: called on the writer goroutine with the outcome
 }
@@ -413,8 +414,10 @@ func (o *op) wrapErr(err error) error {
 
 // AddAttemptLater queues a for the writer like AddAttempt, but returns without waiting for the
 // commit: then is called with the outcome once a is committed (a.ID set) or failed, on the
-// writer goroutine, so it must be quick and must not use the Store. Close commits what was
-// queued before it. The queue may make it wait for room, not for a commit.
+// writer goroutine, so it must be quick, must not block (every write waits for it) and must not
+// use the Store. An attempt that cannot be queued (invalid, or the store read-only or closed)
+// gets then called at once, on the caller's goroutine. Close and Flush commit what was queued
+// before them. The queue may make it wait for room, not for a commit.
 func (s *Store) AddAttemptLater(a *webhook.Attempt, then func(error)) {
 	fail := func(err error) { then(fmt.Errorf("insert attempt: %w", err)) }
 	if a == nil || a.Kind == "" || a.RequestID <= 0 {
@@ -480,7 +483,11 @@ func (w *writer) insertAll(args [][]any, ids []int64) error {
 	}
 	w.s.commits.Add(1)
 	w.unindexed += int64(len(args))
-	return w.indexAll()
+	// The rows are in: an index failure is logged, and the tail indexed on a later try.
+	if err := w.indexAll(); err != nil {
+		w.s.log.Warn("full-text index", "err", err)
+	}
+	return nil
 }
 
 // requestArgs encodes r's columns in requestInsertCols order, with no ingress ref or body hash.

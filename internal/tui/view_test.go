@@ -86,7 +86,7 @@ func TestQueueAndDuplicateRows(t *testing.T) {
 	}
 	finish := func(r *webhook.Request, status int, out webhook.DeliveryOutcome) {
 		a := &webhook.Attempt{RequestID: r.ID, Kind: webhook.KindForward, Target: "http://localhost:3000" + r.URI, StartedAt: at, Status: status}
-		if err := db.FinishDelivery(ctx, a, out); err != nil {
+		if _, err := db.FinishDelivery(ctx, a, out); err != nil {
 			t.Fatal(err)
 		}
 	}
