@@ -278,15 +278,26 @@ func (h *Handler) readBody(r *http.Request, rec *webhook.Request) (string, int) 
 	if r.ContentLength > limit {
 		return tooBig(r.ContentLength)
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	var (
+		n   int64
+		err error
+	)
+	if r.ContentLength >= 0 {
+		// The size is known (and net/http holds the body to it): read it into a buffer of
+		// exactly that size, without the growing and copying of a bytes.Buffer.
+		rec.Body = make([]byte, r.ContentLength)
+		var k int
+		k, err = io.ReadFull(r.Body, rec.Body)
+		n = int64(k)
+	} else {
+		var buf bytes.Buffer
+		n, err = buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+		if n > limit {
+			return tooBig(n)
+		}
+		rec.Body = buf.Bytes()
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-	if n > limit {
-		return tooBig(n)
-	}
-	rec.Body, rec.BodySize = buf.Bytes(), n
+	rec.BodySize = n
 	if err != nil {
 		rec.Body = nil
 		status := http.StatusBadRequest
