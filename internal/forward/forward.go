@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -203,20 +204,18 @@ var hopHeaders = []string{
 }
 
 func (f *Forwarder) outgoing(ctx context.Context, req *webhook.Request, u *url.URL) *http.Request {
-	drop := map[string]bool{}
-	for _, h := range hopHeaders {
-		drop[h] = true
-	}
+	// The headers Connection names are hop-by-hop too; most requests have none.
+	var listed []string
 	for _, v := range req.Header.Values("Connection") {
 		for name := range strings.SplitSeq(v, ",") {
-			drop[http.CanonicalHeaderKey(strings.TrimSpace(name))] = true
+			listed = append(listed, http.CanonicalHeaderKey(strings.TrimSpace(name)))
 		}
 	}
 	h := make(http.Header, len(req.Header)+4)
 	add := func(fields webhook.Headers) {
 		for _, fl := range fields {
 			key := http.CanonicalHeaderKey(fl.Name)
-			if drop[key] {
+			if slices.Contains(hopHeaders, key) || slices.Contains(listed, key) {
 				continue
 			}
 			if key == "User-Agent" {
