@@ -42,20 +42,23 @@ type settings struct {
 // loadResult is one system at one concurrency level. The ratios are set on hookctl's rows
 // only, against the bare proxy at the same level in the same run.
 type loadResult struct {
-	Suite           string       `json:"suite"`
-	System          string       `json:"system"`
-	Concurrency     int          `json:"concurrency"`
-	Requests        int          `json:"requests"`
-	ReqPerSec       float64      `json:"req_per_s"`
-	P50Ms           float64      `json:"p50_ms"`
-	P99Ms           float64      `json:"p99_ms"`
-	MaxMs           float64      `json:"max_ms"`
-	Errors          int          `json:"errors"`
-	Non2xx          int          `json:"non_2xx"`
-	FirstError      string       `json:"first_error,omitempty"`
-	Memory          []procMemory `json:"memory"`
-	ThroughputRatio float64      `json:"throughput_ratio,omitempty"`
-	P99Ratio        float64      `json:"p99_ratio,omitempty"`
+	Suite       string       `json:"suite"`
+	System      string       `json:"system"`
+	Concurrency int          `json:"concurrency"`
+	Requests    int          `json:"requests"`
+	ReqPerSec   float64      `json:"req_per_s"`
+	P50Ms       float64      `json:"p50_ms"`
+	P99Ms       float64      `json:"p99_ms"`
+	MaxMs       float64      `json:"max_ms"`
+	Errors      int          `json:"errors"`
+	Non2xx      int          `json:"non_2xx"`
+	FirstError  string       `json:"first_error,omitempty"`
+	Memory      []procMemory `json:"memory"`
+	// SettleMs is how long the processes kept working after the load ended (hookctl indexes
+	// a burst for search once it is over); the next run starts only after that.
+	SettleMs        float64 `json:"settle_ms"`
+	ThroughputRatio float64 `json:"throughput_ratio,omitempty"`
+	P99Ratio        float64 `json:"p99_ratio,omitempty"`
 }
 
 // procMemory is the memory of one process: the highest VmRSS sampled during the
@@ -145,18 +148,20 @@ func (r *report) print(w io.Writer) {
 			return rank[a.Suite] - rank[b.Suite]
 		})
 		tw := newTable()
-		fmt.Fprintln(tw, "system\tconc\treq/s\tp50\tp99\tmax RSS\tHWM\terrors\tnon-2xx\treq/s vs bare\tp99 vs bare\t")
+		fmt.Fprintln(tw, "system\tconc\treq/s\tp50\tp99\tmax RSS\tHWM\terrors\tnon-2xx\tsettle\treq/s vs bare\tp99 vs bare\t")
 		for _, x := range rows {
 			ratios := "\t"
 			if x.ThroughputRatio > 0 {
 				ratios = fmt.Sprintf("%.2fx\t%.2fx", x.ThroughputRatio, x.P99Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", x.System, x.Concurrency, x.ReqPerSec,
-				latency(x.P50Ms), latency(x.P99Ms), sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx, ratios)
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t\n", x.System, x.Concurrency, x.ReqPerSec,
+				latency(x.P50Ms), latency(x.P99Ms), sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx,
+				latency(x.SettleMs), ratios)
 		}
 		flushTable(w, tw)
 		if slices.ContainsFunc(r.Load, func(x loadResult) bool { return len(x.Memory) > 1 }) {
 			fmt.Fprintln(w, "\nhookctl-relay memory: listen client + relay server. HWM: peak over the process's life so far.")
+			fmt.Fprintln(w, "settle: how long the processes kept working after the load (indexing the burst for search); the next run waits for it.")
 		}
 	}
 	if len(r.BigBody) > 0 {

@@ -75,6 +75,10 @@ func (h *harness) loadSuites(ctx context.Context) error {
 		}
 		systems = append(systems, s)
 	}
+	var all []*proc
+	for _, s := range systems {
+		all = append(all, s.procs...)
+	}
 	for i, c := range h.opts.conc {
 		order := slices.Clone(systems)
 		if i%2 == 1 {
@@ -85,6 +89,9 @@ func (h *harness) loadSuites(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			// hookctl indexes a burst for search once it is over: let every process finish
+			// what the load left it, so that the next run has the machine to itself.
+			r.SettleMs = ms(settle(ctx, all))
 			h.rep.Load = append(h.rep.Load, r)
 		}
 	}
@@ -93,6 +100,39 @@ func (h *harness) loadSuites(ctx context.Context) error {
 		h.checkDuplicates(ctx, hookctlDB)
 	}
 	return nil
+}
+
+// settle waits until procs have used (almost) no CPU for a quarter of a second, at most a
+// minute, and returns how long that took.
+func settle(ctx context.Context, procs []*proc) time.Duration {
+	const (
+		window = 250 * time.Millisecond
+		idle   = 10 * time.Millisecond // CPU time within a window that counts as idle
+		limit  = time.Minute
+	)
+	start := time.Now()
+	cpu := func() time.Duration {
+		var total time.Duration
+		for _, p := range procs {
+			d, _ := procCPU(p.pid())
+			total += d
+		}
+		return total
+	}
+	last := cpu()
+	for time.Since(start) < limit {
+		select {
+		case <-ctx.Done():
+			return time.Since(start)
+		case <-time.After(window):
+		}
+		now := cpu()
+		if now-last <= idle {
+			return max(time.Since(start)-window, 0)
+		}
+		last = now
+	}
+	return time.Since(start)
 }
 
 // stopSuite stops the suite's processes, noting any that did not stop cleanly.
