@@ -738,3 +738,26 @@ func TestSearchTail(t *testing.T) {
 	}
 	checkFTS(t, path)
 }
+
+// TestSearchHeaderPhrases: header names and values are found as the words they are made of, a
+// name next to its value, as the user reads them ("X-Shop-Domain: acme.example").
+func TestSearchHeaderPhrases(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, Config{Path: logPath(t)})
+	r := &webhook.Request{Method: "POST", URI: "/h", Header: webhook.Headers{
+		{Name: "Content-Type", Value: "application/json"},
+		{Name: "X-Shop-Domain", Value: "acme.example"},
+		{Name: "X-Quote", Value: `say "hi"`},
+	}}
+	if err := s.AddRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`"shop domain acme example"`, `"x quote say hi"`, "acme", `"content type application json"`} {
+		if got := searchIDs(t, s, Filter{Search: q}); !slices.Equal(got, []int64{r.ID}) {
+			t.Errorf("search %s = %v, want [%d]", q, got, r.ID)
+		}
+	}
+	if got := searchIDs(t, s, Filter{Search: `"domain application"`}); len(got) != 0 {
+		t.Errorf("a phrase across two headers in the wrong order matched: %v", got)
+	}
+}
