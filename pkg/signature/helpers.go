@@ -53,6 +53,25 @@ func firstMatch(want []byte, sigs [][]byte) int {
 	return match
 }
 
+// matchVersions is the end of verifying a header that carries a timestamp ts and several
+// signatures of one version (Stripe's v1, Paddle's h1): valid when one of sigs equals want and
+// ts is within the tolerance (opt's, or def), else invalid saying why or stale.
+func matchVersions(version string, want []byte, sigs [][]byte, ts time.Time, opt Options, def time.Duration, why string) Result {
+	now := opt.now()
+	skew := now.Sub(ts)
+	match := firstMatch(want, sigs)
+	if match < 0 {
+		res := invalid(Mismatch, "%s: %s", sigNoMatchText(version, len(sigs)), why)
+		res.Skew = skew
+		return res
+	}
+	tol := opt.tolerance(def)
+	if res, ok := checkWindow(ts, now, tol); !ok {
+		return res
+	}
+	return valid(sigMatchedText(version, match, len(sigs))+ageNote(skew, tol), skew)
+}
+
 // sigMatchedText says which of n signatures of a version matched.
 func sigMatchedText(version string, i, n int) string {
 	if n == 1 {

@@ -113,20 +113,7 @@ func (Paddle) Verify(r *Request, secret string, opt Options) Result {
 	if msg := checkPaddleSecret(secret); msg != "" {
 		return invalid(BadSecret, "%s", msg)
 	}
-	now := opt.now()
-	skew := now.Sub(s.ts)
-	want := paddleMAC(secret, s.tsText, r.Body)
-	match := firstMatch(want, s.h1)
-	if match < 0 {
-		res := invalid(Mismatch, "%s: %s", sigNoMatchText("h1", len(s.h1)), mismatchWhy)
-		res.Skew = skew
-		return res
-	}
-	tol := opt.tolerance(paddleTolerance)
-	if res, ok := checkWindow(s.ts, now, tol); !ok {
-		return res
-	}
-	return valid(sigMatchedText("h1", match, len(s.h1))+ageNote(skew, tol), skew)
+	return matchVersions("h1", paddleMAC(secret, s.tsText, r.Body), s.h1, s.ts, opt, paddleTolerance, mismatchWhy)
 }
 
 // Sign implements Scheme: it sets Paddle-Signature to "ts=<unix>;h1=<hex>".

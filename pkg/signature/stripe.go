@@ -120,21 +120,8 @@ func (Stripe) Verify(r *Request, secret string, opt Options) Result {
 	if msg := checkStripeSecret(secret); msg != "" {
 		return invalid(BadSecret, "%s", msg)
 	}
-	now := opt.now()
-	skew := now.Sub(s.ts)
-	want := stripeMAC(secret, s.ts, r.Body)
-	match := firstMatch(want, s.v1)
-	if match < 0 {
-		res := invalid(Mismatch, "%s: body differs from what was signed, or the secret is wrong (stripe listen and each dashboard endpoint have their own whsec_)",
-			sigNoMatchText("v1", len(s.v1)))
-		res.Skew = skew
-		return res
-	}
-	tol := opt.tolerance(stripeTolerance)
-	if res, ok := checkWindow(s.ts, now, tol); !ok {
-		return res
-	}
-	return valid(sigMatchedText("v1", match, len(s.v1))+ageNote(skew, tol), skew)
+	return matchVersions("v1", stripeMAC(secret, s.ts, r.Body), s.v1, s.ts, opt, stripeTolerance,
+		"body differs from what was signed, or the secret is wrong (stripe listen and each dashboard endpoint have their own whsec_)")
 }
 
 // Sign implements Scheme: it sets Stripe-Signature to "t=<unix>,v1=<hex>".
