@@ -33,7 +33,7 @@ const RequestIDHeader = "X-Hookctl-Request-Id"
 // Recorder is the part of the log the handler writes to. Its methods return once the row is
 // committed, and set the row's ID; Record also sets DuplicateOf when asked to look for one.
 type Recorder interface {
-	Record(ctx context.Context, r *webhook.Request, o store.RecordOptions) error
+	Record(ctx context.Context, r *webhook.Request, o store.RecordOptions) (*webhook.Delivery, error)
 	// AddAttemptLater queues an attempt and returns; then is called once it is committed.
 	AddAttemptLater(a *webhook.Attempt, then func(error))
 }
@@ -179,7 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rejected, status := h.readBody(r, rec); rejected != "" {
 		rec.Rejected = rejected
-		if err := h.record(ctx, w, rec, ref); err != nil {
+		if _, err := h.record(ctx, w, rec, ref); err != nil {
 			return
 		}
 		w.Header().Set("Connection", "close")
@@ -187,7 +187,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.identify(rec)
-	if err := h.record(ctx, w, rec, ref); err != nil {
+	queued, err := h.record(ctx, w, rec, ref)
+	if err != nil {
 		return
 	}
 	switch {
@@ -196,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"received\":true,\"id\":%d,\"duplicate_of\":%d}\n", rec.ID, rec.DuplicateOf)
 	case h.cfg.Ack != nil:
-		if h.cfg.Target != nil {
+		if queued != nil {
 			h.cfg.Ack.Queued()
 		}
 		w.Header().Set("Content-Type", h.cfg.Ack.ContentType)
@@ -317,30 +318,26 @@ func sizeText(n int64, atLeast bool) string {
 }
 
 // record commits rec to the log, under the ingress's ref when it has one, marked when it is a
-// redelivery, and queued for delivery in ack mode. If that fails, it answers 503 so that the
-// sender retries.
-func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhook.Request, ref string) error {
+// redelivery, and queued for delivery in ack mode; it returns the queued delivery, if any. If
+// that fails, it answers 503 so that the sender retries.
+func (h *Handler) record(ctx context.Context, w http.ResponseWriter, rec *webhook.Request, ref string) (*webhook.Delivery, error) {
 	o := store.RecordOptions{Ref: ref, Dedupe: true, DedupeWindow: h.cfg.DedupeWindow, SkipDuplicates: h.cfg.Dedupe}
 	if h.cfg.Ack != nil && h.cfg.Target != nil && rec.Rejected == "" {
 		o.Deliver = h.cfg.Target.String()
 	}
-	if err := h.cfg.Log.Record(ctx, rec, o); err != nil {
+	queued, err := h.cfg.Log.Record(ctx, rec, o)
+	if err != nil {
 		h.cfg.Logger.Error("record request", "method", rec.Method, "uri", rec.URI, "err", err)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "hookctl: could not record the request: "+err.Error(), http.StatusServiceUnavailable)
 		if errors.Is(err, store.ErrCorrupt) && h.cfg.Fatal != nil {
 			h.cfg.Fatal(err)
 		}
-		return err
+		return nil, err
 	}
 	w.Header().Set(RequestIDHeader, strconv.FormatInt(rec.ID, 10))
-	ev := webhook.Event{Kind: webhook.EventRequest, Request: rec}
-	if o.Deliver != "" && (rec.DuplicateOf == 0 || !h.cfg.Dedupe) {
-		ev.Delivery = &webhook.Delivery{RequestID: rec.ID, Target: o.Deliver, State: webhook.DeliveryPending,
-			FirstAt: rec.ReceivedAt, NextAt: rec.ReceivedAt, UpdatedAt: rec.ReceivedAt}
-	}
-	h.cfg.Notify(ev)
-	return nil
+	h.cfg.Notify(webhook.Event{Kind: webhook.EventRequest, Request: rec, Delivery: queued})
+	return queued, nil
 }
 
 // forward sends rec to the target, answers the sender with the target's response, and queues

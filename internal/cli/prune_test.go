@@ -36,7 +36,7 @@ func seedPruneLog(t *testing.T, db string, ages []time.Duration, pending ...int)
 		if slices.Contains(pending, i) {
 			o.Deliver = "http://127.0.0.1:1"
 		}
-		if err := s.Record(ctx, r, o); err != nil {
+		if _, err := s.Record(ctx, r, o); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = r.ID

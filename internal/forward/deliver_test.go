@@ -144,7 +144,7 @@ func queue(t testing.TB, db *store.Store, target *url.URL, at time.Time, uris ..
 			Body:   []byte(`{"uri":"` + uri + `"}`), Ingress: webhook.IngressLocal,
 		}
 		r.BodySize = int64(len(r.Body))
-		if err := db.Record(context.Background(), r, store.RecordOptions{Deliver: target.String()}); err != nil {
+		if _, err := db.Record(context.Background(), r, store.RecordOptions{Deliver: target.String()}); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = r.ID

@@ -608,7 +608,7 @@ func TestRedeliveryDeduplicated(t *testing.T) {
 	if err != nil || len(pending) != 3 {
 		t.Fatalf("pending %d, %v", len(pending), err)
 	}
-	if err := local.Record(ctx, &webhook.Request{Method: "POST", URI: "/n/1"}, store.RecordOptions{Ref: ref(creds.ChannelID, pending[1].ID)}); err != nil {
+	if _, err := local.Record(ctx, &webhook.Request{Method: "POST", URI: "/n/1"}, store.RecordOptions{Ref: ref(creds.ChannelID, pending[1].ID)}); err != nil {
 		t.Fatal(err)
 	}
 	startClient(t, creds, local, tg, nil)

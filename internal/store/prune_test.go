@@ -100,7 +100,7 @@ func seedPruneLog(t *testing.T, s *Store) []int64 {
 			r.DeliveryID = "evt_0"
 			o.Dedupe = true
 		}
-		if err := s.Record(ctx, r, o); err != nil {
+		if _, err := s.Record(ctx, r, o); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = r.ID
@@ -500,7 +500,7 @@ func TestLimitSize(t *testing.T) {
 	var pending []int64 // the oldest requests
 	for i := range 3 {
 		r := pruneRequest(1000+i, pruneNow().Add(-1000*pruneDay), nil)
-		if err := s.Record(ctx, r, RecordOptions{Deliver: "http://127.0.0.1:1"}); err != nil {
+		if _, err := s.Record(ctx, r, RecordOptions{Deliver: "http://127.0.0.1:1"}); err != nil {
 			t.Fatal(err)
 		}
 		pending = append(pending, r.ID)

@@ -72,24 +72,32 @@ type recordOp struct {
 	at       any // received_at, for the delivery's times
 }
 
+// queues reports whether the request gets a delivery, given the original it duplicates (0
+// for none).
+func (rec *recordOp) queues(dup int64) bool {
+	return rec.deliver != "" && (dup == 0 || !rec.skipDups)
+}
+
 // AddRequest stores r and sets r.ID. It returns once the row is committed, or with ctx.Err()
 // when ctx ends first (the row may then still be committed). An empty r.Signature is stored
 // as webhook.SignatureUnchecked; r is not otherwise modified.
 func (s *Store) AddRequest(ctx context.Context, r *webhook.Request) error {
-	return s.Record(ctx, r, RecordOptions{})
+	_, err := s.Record(ctx, r, RecordOptions{})
+	return err
 }
 
 // Record stores r like AddRequest, and in the same transaction does what o asks: keeps the
 // ingress's ref, marks a redelivery (setting r.DuplicateOf), queues a background delivery. A
 // request acknowledged once Record returns is therefore either delivered later or still
-// queued, whatever happens to the process.
-func (s *Store) Record(ctx context.Context, r *webhook.Request, o RecordOptions) error {
+// queued, whatever happens to the process. It returns the queued delivery, or nil when the
+// request was not queued (no o.Deliver, or a redelivery left out by o.SkipDuplicates).
+func (s *Store) Record(ctx context.Context, r *webhook.Request, o RecordOptions) (*webhook.Delivery, error) {
 	if r == nil {
-		return errors.New("insert request: nil request")
+		return nil, errors.New("insert request: nil request")
 	}
 	args, err := requestArgs(r)
 	if err != nil {
-		return fmt.Errorf("insert request: %w", err)
+		return nil, fmt.Errorf("insert request: %w", err)
 	}
 	args[len(args)-2] = o.Ref
 	rec := &recordOp{dedupe: o.Dedupe && r.Rejected == "", deliver: o.Deliver, skipDups: o.SkipDuplicates, at: args[0]}
@@ -104,18 +112,23 @@ func (s *Store) Record(ctx context.Context, r *webhook.Request, o RecordOptions)
 			window = DefaultDedupeWindow
 		}
 		if rec.since, err = timeArg("received_at", r.ReceivedAt.Add(-window)); err != nil {
-			return fmt.Errorf("insert request: %w", err)
+			return nil, fmt.Errorf("insert request: %w", err)
 		}
 	}
 	res, err := s.submitOp(ctx, &op{kind: opRequest, args: args, rec: rec, done: make(chan opResult, 1)})
 	if err != nil {
 		if errors.Is(err, ErrClosed) || errors.Is(err, ErrReadOnly) {
-			return fmt.Errorf("insert request: %w", err)
+			return nil, fmt.Errorf("insert request: %w", err)
 		}
-		return err
+		return nil, err
 	}
 	r.ID, r.DuplicateOf = res.id, res.dup
-	return nil
+	if !rec.queues(res.dup) {
+		return nil, nil
+	}
+	at := r.ReceivedAt.UTC()
+	return &webhook.Delivery{RequestID: r.ID, Target: o.Deliver, State: webhook.DeliveryPending,
+		FirstAt: at, NextAt: at, UpdatedAt: at}, nil
 }
 
 // record inserts a request op's row and does what its recordOp asks.
@@ -147,7 +160,7 @@ func (w *writer) record(o *op) (id, dup int64, err error) {
 	if dup != 0 {
 		_, err = w.exec(w.insertDuplicate, id, dup)
 	}
-	if err == nil && rec.deliver != "" && (dup == 0 || !rec.skipDups) {
+	if err == nil && rec.queues(dup) {
 		_, err = w.exec(w.insertDelivery, id, rec.deliver, rec.at)
 	}
 	if err != nil {

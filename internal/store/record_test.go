@@ -41,7 +41,7 @@ func TestRecordDuplicates(t *testing.T) {
 		{"empty body again", req(31, "", "", "/ping", ""), -1},
 		{"third stripe delivery points at the first", req(25*60, "stripe", "evt_1", "/s", `{}`), 0},
 	} {
-		if err := s.Record(ctx, tc.r, RecordOptions{Dedupe: true}); err != nil {
+		if _, err := s.Record(ctx, tc.r, RecordOptions{Dedupe: true}); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		tcs = append(tcs, tc.r)
@@ -74,12 +74,12 @@ func TestRecordDuplicates(t *testing.T) {
 
 	// Without Dedupe nothing is marked, and a rejected request is never a duplicate.
 	again := req(0, "stripe", "evt_1", "/s", "")
-	if err := s.Record(ctx, again, RecordOptions{}); err != nil || again.DuplicateOf != 0 {
+	if _, err := s.Record(ctx, again, RecordOptions{}); err != nil || again.DuplicateOf != 0 {
 		t.Errorf("Record without Dedupe: DuplicateOf %d, %v", again.DuplicateOf, err)
 	}
 	rejected := req(0, "stripe", "evt_1", "/s", "")
 	rejected.Rejected = "too big"
-	if err := s.Record(ctx, rejected, RecordOptions{Dedupe: true}); err != nil || rejected.DuplicateOf != 0 {
+	if _, err := s.Record(ctx, rejected, RecordOptions{Dedupe: true}); err != nil || rejected.DuplicateOf != 0 {
 		t.Errorf("rejected: DuplicateOf %d, %v", rejected.DuplicateOf, err)
 	}
 }
@@ -95,7 +95,7 @@ func TestRecordDuplicatesConcurrent(t *testing.T) {
 	for i := range rs {
 		rs[i] = &webhook.Request{ReceivedAt: time.Now(), Method: "POST", URI: "/", Provider: "github", DeliveryID: "d-1"}
 		wg.Go(func() {
-			if err := s.Record(ctx, rs[i], RecordOptions{Dedupe: true}); err != nil {
+			if _, err := s.Record(ctx, rs[i], RecordOptions{Dedupe: true}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -123,19 +123,24 @@ func TestDeliveryQueue(t *testing.T) {
 	for i := range 4 {
 		r := &webhook.Request{ReceivedAt: t0.Add(time.Duration(i) * time.Second), Method: "POST", URI: fmt.Sprint("/", i),
 			Body: []byte(fmt.Sprint("body ", i))}
-		if err := s.Record(ctx, r, RecordOptions{Deliver: target, Dedupe: true}); err != nil {
+		d, err := s.Record(ctx, r, RecordOptions{Deliver: target, Dedupe: true})
+		if err != nil {
 			t.Fatal(err)
+		}
+		// What Record returns is what the log holds.
+		if stored, err := s.Delivery(ctx, r.ID); err != nil || d == nil || *stored != *d {
+			t.Errorf("Record returned delivery %+v, the log holds %+v (%v)", d, stored, err)
 		}
 		rs = append(rs, r)
 	}
 	// One for another target, and a duplicate left out of the queue.
 	other := &webhook.Request{ReceivedAt: t0, Method: "POST", URI: "/o"}
-	if err := s.Record(ctx, other, RecordOptions{Deliver: "http://127.0.0.1:4000"}); err != nil {
+	if _, err := s.Record(ctx, other, RecordOptions{Deliver: "http://127.0.0.1:4000"}); err != nil {
 		t.Fatal(err)
 	}
 	dup := &webhook.Request{ReceivedAt: t0.Add(5 * time.Second), Method: "POST", URI: "/0", Body: []byte("body 0")}
-	if err := s.Record(ctx, dup, RecordOptions{Deliver: target, Dedupe: true, SkipDuplicates: true}); err != nil {
-		t.Fatal(err)
+	if d, err := s.Record(ctx, dup, RecordOptions{Deliver: target, Dedupe: true, SkipDuplicates: true}); err != nil || d != nil {
+		t.Fatalf("Record of a skipped duplicate: %+v, %v; want no delivery", d, err)
 	}
 	if dup.DuplicateOf != rs[0].ID {
 		t.Fatalf("dup.DuplicateOf = %d, want %d", dup.DuplicateOf, rs[0].ID)
@@ -283,7 +288,7 @@ func TestDeliveryQueuedWithRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &webhook.Request{ReceivedAt: time.Now(), Method: "POST", URI: "/x"}
-	if err := s.Record(ctx, r, RecordOptions{Deliver: "http://127.0.0.1:1"}); err == nil {
+	if _, err := s.Record(ctx, r, RecordOptions{Deliver: "http://127.0.0.1:1"}); err == nil {
 		t.Fatal("Record succeeded although the delivery could not be queued")
 	}
 	if n, _ := s.Count(ctx); n != 0 {
@@ -291,7 +296,7 @@ func TestDeliveryQueuedWithRequest(t *testing.T) {
 	}
 	// Requests in the same batch that need no delivery still commit.
 	plain := &webhook.Request{ReceivedAt: time.Now(), Method: "POST", URI: "/y"}
-	if err := s.Record(ctx, plain, RecordOptions{}); err != nil {
+	if _, err := s.Record(ctx, plain, RecordOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -234,7 +234,7 @@ func TestRequestRef(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Record(ctx, reqs[i], RecordOptions{Ref: fmt.Sprintf("chan/%d", i)}); err != nil {
+			if _, err := s.Record(ctx, reqs[i], RecordOptions{Ref: fmt.Sprintf("chan/%d", i)}); err != nil {
 				t.Error(err)
 			}
 		}()

@@ -256,7 +256,7 @@ func TestSearchAfterAdd(t *testing.T) {
 	wg.Wait()
 
 	r := &webhook.Request{Method: "POST", URI: "/relayed", Header: webhook.Headers{{Name: "X-Relay", Value: "relayedword"}}}
-	if err := s.Record(ctx, r, RecordOptions{Ref: "chan/1"}); err != nil {
+	if _, err := s.Record(ctx, r, RecordOptions{Ref: "chan/1"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := searchIDs(t, s, Filter{Search: "relayedword"}); !slices.Equal(got, []int64{r.ID}) {

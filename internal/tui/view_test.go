@@ -79,7 +79,7 @@ func TestQueueAndDuplicateRows(t *testing.T) {
 	record := func(uri, delivery string) *webhook.Request {
 		r := &webhook.Request{ReceivedAt: at, Method: "POST", URI: uri, Provider: "github", DeliveryID: delivery,
 			Body: []byte(`{}`), BodySize: 2}
-		if err := db.Record(ctx, r, store.RecordOptions{Dedupe: true, Deliver: "http://localhost:3000"}); err != nil {
+		if _, err := db.Record(ctx, r, store.RecordOptions{Dedupe: true, Deliver: "http://localhost:3000"}); err != nil {
 			t.Fatal(err)
 		}
 		return r
