@@ -162,7 +162,7 @@ func (w *detailWriter) summary(r *webhook.Request) {
 		w.field(0, "Event", visibleText(r.EventType))
 	}
 	if r.DeliveryID != "" {
-		w.field(0, "Delivery", visibleText(r.DeliveryID))
+		w.field(0, "Event ID", visibleText(r.DeliveryID))
 	}
 	if r.Signature != "" || r.SignatureReason != "" {
 		sig := w.signatureStyle(r.Signature).Render(visibleText(r.Signature))
