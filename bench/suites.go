@@ -111,14 +111,7 @@ func settle(ctx context.Context, procs []*proc) time.Duration {
 		limit  = time.Minute
 	)
 	start := time.Now()
-	cpu := func() time.Duration {
-		var total time.Duration
-		for _, p := range procs {
-			d, _ := procCPU(p.pid())
-			total += d
-		}
-		return total
-	}
+	cpu := func() time.Duration { return procsCPU(procs) }
 	last := cpu()
 	for time.Since(start) < limit {
 		select {
@@ -133,6 +126,16 @@ func settle(ctx context.Context, procs []*proc) time.Duration {
 		last = now
 	}
 	return time.Since(start)
+}
+
+// procsCPU is the CPU time procs have used, together.
+func procsCPU(procs []*proc) time.Duration {
+	var total time.Duration
+	for _, p := range procs {
+		d, _ := procCPU(p.pid())
+		total += d
+	}
+	return total
 }
 
 // stopSuite stops the suite's processes, noting any that did not stop cleanly.
@@ -150,10 +153,13 @@ func (h *harness) measure(ctx context.Context, s system, c int) (loadResult, err
 		pids[i] = p.pid()
 	}
 	stopRSS := watchRSS(pids, h.opts.warmup, rssEvery)
+	cpuStart := make(chan time.Duration, 1)
+	time.AfterFunc(h.opts.warmup, func() { cpuStart <- procsCPU(s.procs) })
 	st := runLoad(ctx, loadConfig{
 		url: s.url + webhookPath, concurrency: c, warmup: h.opts.warmup, duration: h.opts.duration,
 		event: h.event, ids: &h.ids,
 	})
+	cpu := procsCPU(s.procs) - <-cpuStart
 	peaks := stopRSS()
 	if err := ctx.Err(); err != nil {
 		return loadResult{}, err
@@ -164,6 +170,9 @@ func (h *harness) measure(ctx context.Context, s system, c int) (loadResult, err
 		P50Ms: ms(percentile(st.latencies, 0.50)), P99Ms: ms(percentile(st.latencies, 0.99)),
 		MaxMs:  ms(percentile(st.latencies, 1)),
 		Errors: st.errors, Non2xx: st.non2xx, FirstError: st.firstErr,
+	}
+	if st.ok > 0 {
+		r.CPUPerReqUs = float64(cpu) / float64(time.Microsecond) / float64(st.ok)
 	}
 	for i, p := range s.procs {
 		if p.exited() {

@@ -312,12 +312,13 @@ func runListen(ctx context.Context, g *globals, o *listenOptions) error {
 	if ack != nil {
 		answered = ack.Status
 	}
+	if o.json {
+		writeJSONLine(g.env.Out, readyJSON{Event: "ready", Ingress: local, PublicURL: public, Target: targetText, DB: db.Path()})
+	}
 	p := newPrinter(g.env.Out, o.json, g.color(), target != nil, o.dedupe, answered, g.env.Now)
 	defer p.Close()
 	hcfg.Notify = p.Notify
-	if o.json {
-		p.writeJSON(readyJSON{Event: "ready", Ingress: local, PublicURL: public, Target: targetText, DB: db.Path()})
-	} else {
+	if !o.json {
 		w := g.env.ErrOut
 		if public != "" {
 			fmt.Fprintf(w, "Public URL        %s\n", public)

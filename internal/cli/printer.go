@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 // queued without bound, because some come from the log's writer goroutine, which every request
 // waits on, and a stalled stdout must not stall recording.
 type printer struct {
-	out       io.Writer
+	out       *bufio.Writer // flushed after each batch of events: one write for many lines
 	json      bool
 	color     bool
 	forwarded bool // a target is set: a request's line waits for its attempt
@@ -32,7 +33,7 @@ type printer struct {
 }
 
 func newPrinter(out io.Writer, asJSON, color, forwarded, dedupe bool, status int, now func() time.Time) *printer {
-	p := &printer{out: out, json: asJSON, color: color, forwarded: forwarded, dedupe: dedupe, status: status, now: now,
+	p := &printer{out: bufio.NewWriterSize(out, 32<<10), json: asJSON, color: color, forwarded: forwarded, dedupe: dedupe, status: status, now: now,
 		wake: make(chan struct{}, 1)}
 	p.done.Go(p.loop)
 	return p
@@ -50,6 +51,7 @@ func (p *printer) loop() {
 		for _, ev := range batch {
 			p.print(ev)
 		}
+		p.out.Flush()
 		clear(batch)
 		if closed {
 			return
@@ -117,15 +119,16 @@ type attemptEventJSON struct {
 	NextAttemptAt string `json:"next_attempt_at,omitempty"`
 }
 
-func (p *printer) writeJSON(v any) {
+// writeJSONLine writes v to w as one line of JSON.
+func writeJSONLine(w io.Writer, v any) {
 	b, _ := json.Marshal(v)
-	p.out.Write(append(b, '\n'))
+	w.Write(append(b, '\n'))
 }
 
 func (p *printer) print(ev webhook.Event) {
 	if in := ev.Ingress; in != nil {
 		if p.json {
-			p.writeJSON(ingressEventJSON{Event: "ingress", Ingress: in.Name, State: in.State, Error: in.Error})
+			writeJSONLine(p.out, ingressEventJSON{Event: "ingress", Ingress: in.Name, State: in.State, Error: in.Error})
 			return
 		}
 		line := fmt.Sprintf("%s  %s %s", p.now().Format("15:04:05"), in.Name, in.State)
@@ -139,7 +142,7 @@ func (p *printer) print(ev webhook.Event) {
 	if p.json {
 		switch ev.Kind {
 		case webhook.EventRequest:
-			p.writeJSON(requestEventJSON{Event: "request", summaryJSON: summaryOf(summary(ev)), Host: r.Host, RemoteAddr: r.RemoteAddr})
+			writeJSONLine(p.out, requestEventJSON{Event: "request", summaryJSON: summaryOf(summary(ev)), Host: r.Host, RemoteAddr: r.RemoteAddr})
 		case webhook.EventAttempt:
 			a := attemptOf(ev.Attempt)
 			a.ResponseBody, a.ResponseBodyBase64 = nil, nil // headers only: bodies can be large
@@ -147,7 +150,7 @@ func (p *printer) print(ev webhook.Event) {
 			if ev.Delivery != nil {
 				j.Delivery, j.NextAttemptAt = deliveryJSON(*ev.Delivery)
 			}
-			p.writeJSON(j)
+			writeJSONLine(p.out, j)
 		}
 		return
 	}

@@ -24,23 +24,6 @@ func hmacSum(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
-// bodyStringFields returns the top-level string fields keys of a JSON object body; fields that
-// are absent or not strings are "".
-func bodyStringFields(body []byte, keys ...string) map[string]string {
-	out := make(map[string]string, len(keys))
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
-		return out
-	}
-	for _, k := range keys {
-		var s string
-		if raw, ok := obj[k]; ok && json.Unmarshal(raw, &s) == nil {
-			out[k] = s
-		}
-	}
-	return out
-}
-
 // firstMatch returns the index of the first of sigs equal to want, compared in constant time,
 // or -1. Every signature is compared, so the time taken does not say which one matched.
 func firstMatch(want []byte, sigs [][]byte) int {
