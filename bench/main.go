@@ -4,7 +4,7 @@
 // throughput, latency and memory are read as ratios against the bare proxy measured in the
 // same run. Run it from the repository root:
 //
-//	go run ./bench [-duration 10s] [-warmup 2s] [-conc 1,32] [-suite ingress,relay,bigbody,list] [-json] [-keep]
+//	go run ./bench [-duration 10s] [-warmup 2s] [-conc 1,32] [-rounds 1] [-suite ingress,relay,bigbody,list] [-json] [-keep]
 //
 // See bench/README.md for what each suite measures and how to read the figures.
 package main
@@ -36,6 +36,7 @@ type options struct {
 	duration time.Duration
 	warmup   time.Duration
 	conc     []int
+	rounds   int
 	suites   []string
 	json     bool
 	keep     bool
@@ -85,6 +86,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measurement time of each load run")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each load run's measurement")
 	fs.StringVar(&conc, "conc", "1,32", "comma-separated concurrency levels")
+	fs.IntVar(&o.rounds, "rounds", 1, "times each load run is repeated, the order of the systems alternating; ratios are paired by round")
 	fs.StringVar(&suites, "suite", "ingress,relay,bigbody", "comma-separated suites: "+strings.Join(suiteNames(), ","))
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, logs)")
@@ -97,6 +99,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.duration <= 0 || o.warmup < 0 {
 		return nil, errors.New("-duration must be positive and -warmup not negative")
+	}
+	if o.rounds < 1 {
+		return nil, errors.New("-rounds must be at least 1")
 	}
 	if o.listRows < 50 {
 		return nil, errors.New("-list-rows must be at least 50")

@@ -35,6 +35,7 @@ type settings struct {
 	DurationS   float64  `json:"duration_s"`
 	WarmupS     float64  `json:"warmup_s"`
 	Concurrency []int    `json:"concurrency"`
+	Rounds      int      `json:"rounds"`
 	Suites      []string `json:"suites"`
 	BodyBytes   int      `json:"body_bytes"`
 }
@@ -45,6 +46,7 @@ type loadResult struct {
 	Suite       string       `json:"suite"`
 	System      string       `json:"system"`
 	Concurrency int          `json:"concurrency"`
+	Round       int          `json:"round"` // 1, 2, … with -rounds
 	Requests    int          `json:"requests"`
 	ReqPerSec   float64      `json:"req_per_s"`
 	P50Ms       float64      `json:"p50_ms"`
@@ -110,12 +112,13 @@ func newReport(o *options, now time.Time) *report {
 		},
 		Config: settings{
 			DurationS: o.duration.Seconds(), WarmupS: o.warmup.Seconds(),
-			Concurrency: o.conc, Suites: o.suites, BodyBytes: eventSize,
+			Concurrency: o.conc, Rounds: o.rounds, Suites: o.suites, BodyBytes: eventSize,
 		},
 	}
 }
 
-// setRatios sets every non-baseline row's ratios against the bare proxy at its level.
+// setRatios sets every non-baseline row's ratios against the bare proxy at its level in the
+// same round.
 func (r *report) setRatios() {
 	for i := range r.Load {
 		row := &r.Load[i]
@@ -123,7 +126,7 @@ func (r *report) setRatios() {
 			continue
 		}
 		j := slices.IndexFunc(r.Load, func(b loadResult) bool {
-			return b.Suite == "baseline" && b.Concurrency == row.Concurrency
+			return b.Suite == "baseline" && b.Concurrency == row.Concurrency && b.Round == row.Round
 		})
 		if j < 0 {
 			continue
@@ -148,20 +151,26 @@ func (r *report) print(w io.Writer) {
 			if a.Concurrency != b.Concurrency {
 				return a.Concurrency - b.Concurrency
 			}
+			if a.Round != b.Round {
+				return a.Round - b.Round
+			}
 			return rank[a.Suite] - rank[b.Suite]
 		})
 		tw := newTable()
-		fmt.Fprintln(tw, "system\tconc\treq/s\tp50\tp99\tCPU/req\tmax RSS\tHWM\terrors\tnon-2xx\tsettle\treq/s vs bare\tp99 vs bare\t")
+		fmt.Fprintln(tw, "system\tconc\tround\treq/s\tp50\tp99\tCPU/req\tmax RSS\tHWM\terrors\tnon-2xx\tsettle\treq/s vs bare\tp99 vs bare\t")
 		for _, x := range rows {
 			ratios := "\t"
 			if x.ThroughputRatio > 0 {
 				ratios = fmt.Sprintf("%.2fx\t%.2fx", x.ThroughputRatio, x.P99Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%.0fµs\t%s\t%s\t%d\t%d\t%s\t%s\t\n", x.System, x.Concurrency, x.ReqPerSec,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%.0fµs\t%s\t%s\t%d\t%d\t%s\t%s\t\n", x.System, x.Concurrency, x.Round, x.ReqPerSec,
 				latency(x.P50Ms), latency(x.P99Ms), x.CPUPerReqUs, sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx,
 				latency(x.SettleMs), ratios)
 		}
 		flushTable(w, tw)
+		if r.Config.Rounds > 1 {
+			r.printMedians(w)
+		}
 		if slices.ContainsFunc(r.Load, func(x loadResult) bool { return len(x.Memory) > 1 }) {
 			fmt.Fprintln(w, "\nhookctl-relay memory: listen client + relay server. HWM: peak over the process's life so far.")
 			fmt.Fprintln(w, "settle: how long the processes kept working after the load (indexing the burst for search); the next run waits for it.")
@@ -203,6 +212,38 @@ func (r *report) print(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", n)
 		}
 	}
+}
+
+// printMedians writes, for every system compared with the bare proxy, the median of its
+// per-round ratios at each level, with their range.
+func (r *report) printMedians(w io.Writer) {
+	type key struct {
+		system string
+		conc   int
+	}
+	var keys []key
+	tput := map[key][]float64{}
+	p99 := map[key][]float64{}
+	for _, x := range r.Load {
+		if x.ThroughputRatio == 0 {
+			continue
+		}
+		k := key{x.System, x.Concurrency}
+		if _, ok := tput[k]; !ok {
+			keys = append(keys, k)
+		}
+		tput[k] = append(tput[k], x.ThroughputRatio)
+		p99[k] = append(p99[k], x.P99Ratio)
+	}
+	fmt.Fprintf(w, "\nmedian of %d rounds (range)\n\n", r.Config.Rounds)
+	tw := newTable()
+	fmt.Fprintln(tw, "system\tconc\treq/s vs bare\tp99 vs bare\t")
+	for _, k := range keys {
+		t, p := slices.Sorted(slices.Values(tput[k])), slices.Sorted(slices.Values(p99[k]))
+		fmt.Fprintf(tw, "%s\t%d\t%.2fx (%.2f–%.2f)\t%.2fx (%.2f–%.2f)\t\n", k.system, k.conc,
+			median(t), t[0], t[len(t)-1], median(p), p[0], p[len(p)-1])
+	}
+	flushTable(w, tw)
 }
 
 // table is a tabwriter aligning right into a buffer.

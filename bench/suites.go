@@ -79,20 +79,25 @@ func (h *harness) loadSuites(ctx context.Context) error {
 	for _, s := range systems {
 		all = append(all, s.procs...)
 	}
-	for i, c := range h.opts.conc {
-		order := slices.Clone(systems)
-		if i%2 == 1 {
-			slices.Reverse(order)
-		}
-		for _, s := range order {
-			r, err := h.measure(ctx, s, c)
-			if err != nil {
-				return err
+	turn := 0
+	for _, c := range h.opts.conc {
+		for round := 1; round <= h.opts.rounds; round++ {
+			order := slices.Clone(systems)
+			if turn%2 == 1 {
+				slices.Reverse(order)
 			}
-			// hookctl indexes a burst for search once it is over: let every process finish
-			// what the load left it, so that the next run has the machine to itself.
-			r.SettleMs = ms(settle(ctx, all))
-			h.rep.Load = append(h.rep.Load, r)
+			turn++
+			for _, s := range order {
+				r, err := h.measure(ctx, s, c)
+				if err != nil {
+					return err
+				}
+				r.Round = round
+				// hookctl indexes a burst for search once it is over: let every process
+				// finish what the load left it, so that the next run has the machine to itself.
+				r.SettleMs = ms(settle(ctx, all))
+				h.rep.Load = append(h.rep.Load, r)
+			}
 		}
 	}
 	h.rep.setRatios()
