@@ -127,13 +127,14 @@ func parseFlags(args []string) (*options, error) {
 
 // harness owns the temporary directory, the binaries and the processes of one run.
 type harness struct {
-	opts  *options
-	dir   string // the temporary directory
-	log   io.Writer
-	ids   atomic.Uint64 // event ids, unique across the run
-	event *event
-	procs []*proc // running processes, stopped in reverse order
-	rep   *report
+	opts   *options
+	dir    string // the temporary directory
+	log    io.Writer
+	ids    atomic.Uint64 // event ids, unique across the run
+	event  *event
+	procs  []*proc // running processes, stopped in reverse order
+	target *proc   // the target of the load suites
+	rep    *report
 }
 
 // run builds everything, runs the selected suites and returns the report, which is non-nil

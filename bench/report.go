@@ -59,6 +59,8 @@ type loadResult struct {
 	// CPUPerReqUs is the CPU time (user and system) the system's processes used during the
 	// measurement window, per 2xx response in it, in microseconds.
 	CPUPerReqUs float64 `json:"cpu_us_per_req"`
+	// RestCPUPerReqUs is the same for the load generator and the target together.
+	RestCPUPerReqUs float64 `json:"rest_cpu_us_per_req"`
 	// SettleMs is how long the processes kept working after the load ended (hookctl indexes
 	// a burst for search once it is over); the next run starts only after that.
 	SettleMs        float64 `json:"settle_ms"`
@@ -157,14 +159,14 @@ func (r *report) print(w io.Writer) {
 			return rank[a.Suite] - rank[b.Suite]
 		})
 		tw := newTable()
-		fmt.Fprintln(tw, "system\tconc\tround\treq/s\tp50\tp99\tCPU/req\tmax RSS\tHWM\terrors\tnon-2xx\tsettle\treq/s vs bare\tp99 vs bare\t")
+		fmt.Fprintln(tw, "system\tconc\tround\treq/s\tp50\tp99\tCPU/req\tload+target\tmax RSS\tHWM\terrors\tnon-2xx\tsettle\treq/s vs bare\tp99 vs bare\t")
 		for _, x := range rows {
 			ratios := "\t"
 			if x.ThroughputRatio > 0 {
 				ratios = fmt.Sprintf("%.2fx\t%.2fx", x.ThroughputRatio, x.P99Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%.0fµs\t%s\t%s\t%d\t%d\t%s\t%s\t\n", x.System, x.Concurrency, x.Round, x.ReqPerSec,
-				latency(x.P50Ms), latency(x.P99Ms), x.CPUPerReqUs, sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%.0fµs\t%.0fµs\t%s\t%s\t%d\t%d\t%s\t%s\t\n", x.System, x.Concurrency, x.Round, x.ReqPerSec,
+				latency(x.P50Ms), latency(x.P99Ms), x.CPUPerReqUs, x.RestCPUPerReqUs, sizes(x.Memory, false), sizes(x.Memory, true), x.Errors, x.Non2xx,
 				latency(x.SettleMs), ratios)
 		}
 		flushTable(w, tw)

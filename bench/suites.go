@@ -143,6 +143,15 @@ func procsCPU(procs []*proc) time.Duration {
 	return total
 }
 
+// restCPU is the CPU time used by the load generator (this process) and the target.
+func (h *harness) restCPU() time.Duration {
+	d, _ := procCPU(os.Getpid())
+	if h.target != nil {
+		d += procsCPU([]*proc{h.target})
+	}
+	return d
+}
+
 // stopSuite stops the suite's processes, noting any that did not stop cleanly.
 func (h *harness) stopSuite() {
 	for _, err := range h.stopAll() {
@@ -158,13 +167,14 @@ func (h *harness) measure(ctx context.Context, s system, c int) (loadResult, err
 		pids[i] = p.pid()
 	}
 	stopRSS := watchRSS(pids, h.opts.warmup, rssEvery)
-	cpuStart := make(chan time.Duration, 1)
-	time.AfterFunc(h.opts.warmup, func() { cpuStart <- procsCPU(s.procs) })
+	cpuStart := make(chan [2]time.Duration, 1)
+	time.AfterFunc(h.opts.warmup, func() { cpuStart <- [2]time.Duration{procsCPU(s.procs), h.restCPU()} })
 	st := runLoad(ctx, loadConfig{
 		url: s.url + webhookPath, concurrency: c, warmup: h.opts.warmup, duration: h.opts.duration,
 		event: h.event, ids: &h.ids,
 	})
-	cpu := procsCPU(s.procs) - <-cpuStart
+	start := <-cpuStart
+	cpu, rest := procsCPU(s.procs)-start[0], h.restCPU()-start[1]
 	peaks := stopRSS()
 	if err := ctx.Err(); err != nil {
 		return loadResult{}, err
@@ -178,6 +188,7 @@ func (h *harness) measure(ctx context.Context, s system, c int) (loadResult, err
 	}
 	if st.ok > 0 {
 		r.CPUPerReqUs = float64(cpu) / float64(time.Microsecond) / float64(st.ok)
+		r.RestCPUPerReqUs = float64(rest) / float64(time.Microsecond) / float64(st.ok)
 	}
 	for i, p := range s.procs {
 		if p.exited() {
@@ -220,6 +231,7 @@ func (h *harness) startTarget(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	h.target = p
 	return p.waitLine(ctx, readyTimeout, isURL)
 }
 
