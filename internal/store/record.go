@@ -13,21 +13,25 @@ import (
 
 // The writer's statements for Record and FinishDelivery (prepared in newWriter).
 const (
-	// findByDeliveryIDSQL finds the first request of a provider's delivery id: one seek in the
-	// partial index requests_delivery_id, whose entries for one key are in id order ("delivery_id
-	// <> ''" lets SQLite use it).
-	findByDeliveryIDSQL = `SELECT id FROM requests WHERE provider = ? AND delivery_id = ? AND delivery_id <> ''
+	// markByDeliveryIDSQL marks request ?1, just inserted, as a redelivery of the first earlier
+	// request of its provider ?2 and delivery id ?3, if there is one: one seek in the partial
+	// index requests_delivery_id, whose entries for one key are in id order ("delivery_id <> ''"
+	// lets SQLite use it). One statement that usually changes nothing costs less than a query
+	// and an insert.
+	markByDeliveryIDSQL = `INSERT INTO duplicates (request_id, original_id)
+		SELECT ?1, id FROM requests WHERE provider = ?2 AND delivery_id = ?3 AND delivery_id <> '' AND id < ?1
 		ORDER BY id LIMIT 1`
-	// findByBodyHashSQL finds the first request with a body hash received since a time: one
-	// seek in the index requests_body_hash, whose entries for one hash are in received_at
-	// order. Not min(id), which would visit every copy in the window: a sender that repeats
-	// one body thousands of times must not make each insert slower.
-	findByBodyHashSQL = `SELECT id FROM requests WHERE body_hash = ? AND received_at >= ?
+	// markByBodyHashSQL does the same for the first earlier request with body hash ?2 received
+	// since ?3: one seek in the index requests_body_hash, whose entries for one hash are in
+	// received_at order. Not min(id), which would visit every copy in the window: a sender
+	// that repeats one body thousands of times must not make each insert slower.
+	markByBodyHashSQL = `INSERT INTO duplicates (request_id, original_id)
+		SELECT ?1, id FROM requests WHERE body_hash = ?2 AND received_at >= ?3 AND id < ?1
 		ORDER BY received_at, id LIMIT 1`
-	insertDuplicateSQL = `INSERT INTO duplicates (request_id, original_id) VALUES (?, ?)`
-	insertDeliverySQL  = `INSERT INTO deliveries (request_id, target, first_at, next_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?3)`
-	undoRequestSQL     = `DELETE FROM requests WHERE id = ?`
-	undoAttemptSQL     = `DELETE FROM attempts WHERE id = ?`
+	originalSQL       = `SELECT original_id FROM duplicates WHERE request_id = ?`
+	insertDeliverySQL = `INSERT INTO deliveries (request_id, target, first_at, next_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?3)`
+	undoRequestSQL    = `DELETE FROM requests WHERE id = ?`
+	undoAttemptSQL    = `DELETE FROM attempts WHERE id = ?`
 	// updateDeliverySQL records an attempt's outcome: ?1 request id, ?2 now, ?3 delivered,
 	// ?4 give up, ?5 next due time. A delivered request stays delivered, and a delivery that
 	// was given up is not revived by a failed manual attempt.
@@ -133,20 +137,6 @@ func (s *Store) Record(ctx context.Context, r *webhook.Request, o RecordOptions)
 
 // record inserts a request op's row and does what its recordOp asks.
 func (w *writer) record(o *op) (id, dup int64, err error) {
-	rec := o.rec
-	if rec != nil && rec.dedupe {
-		var orig sql.NullInt64
-		switch {
-		case rec.hash != nil:
-			err = w.findByBodyHash.QueryRow(rec.hash, rec.since).Scan(&orig)
-		case o.args[12] != "": // delivery_id
-			err = w.findByDeliveryID.QueryRow(o.args[3], o.args[12]).Scan(&orig)
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, 0, err
-		}
-		dup = orig.Int64
-	}
 	r, err := w.exec(w.insertRequest, o.args...)
 	if err != nil {
 		return 0, 0, err
@@ -154,13 +144,11 @@ func (w *writer) record(o *op) (id, dup int64, err error) {
 	if id, err = r.LastInsertId(); err != nil {
 		return 0, 0, err
 	}
+	rec := o.rec
 	if rec == nil {
 		return id, 0, nil
 	}
-	if dup != 0 {
-		_, err = w.exec(w.insertDuplicate, id, dup)
-	}
-	if err == nil && rec.queues(dup) {
+	if dup, err = w.markDuplicate(o, id); err == nil && rec.queues(dup) {
 		_, err = w.exec(w.insertDelivery, id, rec.deliver, rec.at)
 	}
 	if err != nil {
@@ -170,6 +158,34 @@ func (w *writer) record(o *op) (id, dup int64, err error) {
 		return 0, 0, err
 	}
 	return id, dup, nil
+}
+
+// markDuplicate marks request id, just inserted by o, as a redelivery when o asks for it and
+// an earlier request is the same event, and returns that request's id (0 for none).
+func (w *writer) markDuplicate(o *op, id int64) (int64, error) {
+	var (
+		r   sql.Result
+		err error
+	)
+	switch rec := o.rec; {
+	case !rec.dedupe:
+		return 0, nil
+	case rec.hash != nil:
+		r, err = w.exec(w.markByBodyHash, id, rec.hash, rec.since)
+	case o.args[12] != "": // delivery_id
+		r, err = w.exec(w.markByDeliveryID, id, o.args[3], o.args[12])
+	default:
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n, err := r.RowsAffected(); err != nil || n == 0 {
+		return 0, err
+	}
+	var orig int64
+	err = w.original.QueryRow(id).Scan(&orig)
+	return orig, err
 }
 
 // FinishDelivery stores a, an attempt of the background delivery of a.RequestID, and applies

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,4 +308,44 @@ func deliveryIDs(ds []webhook.Delivery) []int64 {
 		out = append(out, d.RequestID)
 	}
 	return out
+}
+
+// TestMarkDuplicatePlans guards what keeps marking redeliveries cheap on a big log: each
+// lookup is one seek in its index, without a sort.
+func TestMarkDuplicatePlans(t *testing.T) {
+	path := logPath(t)
+	openStore(t, Config{Path: path})
+	db := rawDB(t, path)
+	for _, tc := range []struct {
+		name, query, index string
+		args               []any
+	}{
+		{"delivery id", markByDeliveryIDSQL, "requests_delivery_id", []any{5, "stripe", "evt_1"}},
+		{"body hash", markByBodyHashSQL, "requests_body_hash", []any{5, []byte("h"), 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The plan of the INSERT's SELECT, where the lookup is.
+			rows, err := db.Query("EXPLAIN QUERY PLAN "+tc.query[strings.Index(tc.query, "SELECT"):], tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(plan, "\n")
+			if !strings.Contains(text, "SEARCH requests USING COVERING INDEX "+tc.index) || strings.Contains(text, "TEMP B-TREE") {
+				t.Errorf("plan is not one seek in %s:\n%s", tc.index, text)
+			}
+		})
+	}
 }

@@ -77,8 +77,8 @@ type writer struct {
 	insertRequest, insertAttempt *sql.Stmt
 
 	// Record's statements (record.go).
-	findByDeliveryID, findByBodyHash, insertDuplicate, insertDelivery *sql.Stmt
-	undoRequest, undoAttempt, updateDelivery                          *sql.Stmt
+	markByDeliveryID, markByBodyHash, original, insertDelivery *sql.Stmt
+	undoRequest, undoAttempt, updateDelivery                   *sql.Stmt
 
 	// The relay's statements (relay.go).
 	insertRelayChannel, insertRelayRequest  *sql.Stmt
@@ -124,9 +124,9 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 		{&w.rollback, "ROLLBACK"},
 		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
 		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
-		{&w.findByDeliveryID, findByDeliveryIDSQL},
-		{&w.findByBodyHash, findByBodyHashSQL},
-		{&w.insertDuplicate, insertDuplicateSQL},
+		{&w.markByDeliveryID, markByDeliveryIDSQL},
+		{&w.markByBodyHash, markByBodyHashSQL},
+		{&w.original, originalSQL},
 		{&w.insertDelivery, insertDeliverySQL},
 		{&w.undoRequest, undoRequestSQL},
 		{&w.undoAttempt, undoAttemptSQL},
@@ -150,7 +150,7 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 func (w *writer) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.insertRequest, w.insertAttempt,
-		w.findByDeliveryID, w.findByBodyHash, w.insertDuplicate, w.insertDelivery, w.undoRequest, w.undoAttempt, w.updateDelivery,
+		w.markByDeliveryID, w.markByBodyHash, w.original, w.insertDelivery, w.undoRequest, w.undoAttempt, w.updateDelivery,
 		w.insertRelayChannel, w.insertRelayRequest, w.deleteRelayRequest, w.expireRelayRequests} {
 		if st != nil {
 			errs = append(errs, st.Close())
