@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -149,32 +147,5 @@ type orderedHeader webhook.Headers
 
 // MarshalJSON implements json.Marshaler.
 func (h orderedHeader) MarshalJSON() ([]byte, error) {
-	var names []string
-	values := map[string][]string{}
-	for _, f := range h {
-		if _, ok := values[f.Name]; !ok {
-			names = append(names, f.Name)
-		}
-		values[f.Name] = append(values[f.Name], f.Value)
-	}
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, name := range names {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		k, err := json.Marshal(name)
-		if err != nil {
-			return nil, err
-		}
-		v, err := json.Marshal(values[name])
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(k)
-		buf.WriteByte(':')
-		buf.Write(v)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return h.appendJSON(nil), nil
 }

@@ -25,6 +25,8 @@ type printer struct {
 	status    int  // the status answered when the target does not answer (no target, --ack)
 	now       func() time.Time
 
+	line []byte // the JSON event being written, reused
+
 	mu     sync.Mutex
 	queue  []webhook.Event
 	wake   chan struct{} // signalled when the queue gets events
@@ -142,16 +144,21 @@ func (p *printer) print(ev webhook.Event) {
 	if p.json {
 		switch ev.Kind {
 		case webhook.EventRequest:
-			writeJSONLine(p.out, requestEventJSON{Event: "request", summaryJSON: summaryOf(summary(ev)), Host: r.Host, RemoteAddr: r.RemoteAddr})
+			j := requestEventJSON{Event: "request", summaryJSON: summaryOf(summary(ev)), Host: r.Host, RemoteAddr: r.RemoteAddr}
+			p.line = j.appendJSON(p.line[:0])
 		case webhook.EventAttempt:
-			a := attemptOf(ev.Attempt)
-			a.ResponseBody, a.ResponseBodyBase64 = nil, nil // headers only: bodies can be large
-			j := attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: a}
+			a := *ev.Attempt
+			a.Body = nil // headers only: bodies can be large
+			j := attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: attemptOf(&a)}
+			j.ResponseBody, j.ResponseBodyBase64 = nil, nil
 			if ev.Delivery != nil {
 				j.Delivery, j.NextAttemptAt = deliveryJSON(*ev.Delivery)
 			}
-			writeJSONLine(p.out, j)
+			p.line = j.appendJSON(p.line[:0])
+		default:
+			return
 		}
+		p.out.Write(append(p.line, '\n'))
 		return
 	}
 	s := summary(ev)
