@@ -349,3 +349,49 @@ func TestMarkDuplicatePlans(t *testing.T) {
 		})
 	}
 }
+
+// TestAttemptsWaitForARequest checks the group commit of writes nobody waits for
+// (AddAttemptLater): they wait for a write somebody waits for and commit with it, other such
+// writes arriving meanwhile do not end the wait, and alone they commit once the wait is over.
+func TestAttemptsWaitForARequest(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, Config{Path: logPath(t)})
+	r := &webhook.Request{ReceivedAt: time.Now(), Method: "POST", URI: "/"}
+	if err := s.AddRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	attempts := func(n int) *sync.WaitGroup {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			s.AddAttemptLater(&webhook.Attempt{RequestID: r.ID, Kind: webhook.KindForward, StartedAt: time.Now()}, func(err error) {
+				if err != nil {
+					t.Error(err)
+				}
+				wg.Done()
+			})
+		}
+		return &wg
+	}
+
+	s.w.lingerFor = time.Hour // set before the writer can read it: the ops below are sent after
+	before := s.batches.Load()
+	wg := attempts(3)
+	if err := s.AddRequest(ctx, &webhook.Request{ReceivedAt: time.Now(), Method: "POST", URI: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if n := s.batches.Load() - before; n != 1 {
+		t.Errorf("3 attempts and a request took %d commits, want 1", n)
+	}
+
+	s.w.lingerFor = 250 * time.Millisecond // the writer is idle: the last op was answered
+	before = s.batches.Load()
+	attempts(2).Wait()
+	if n := s.batches.Load() - before; n != 1 {
+		t.Errorf("2 attempts alone took %d commits, want 1", n)
+	}
+	if got, err := s.Attempts(ctx, r.ID); err != nil || len(got) != 5 {
+		t.Errorf("Attempts: %d, %v; want 5", len(got), err)
+	}
+}

@@ -93,8 +93,9 @@ type writer struct {
 
 	// unindexed counts the requests committed but not yet in the full-text index (index.go).
 	unindexed int64
-	// linger times the wait of a write nobody waits for (runBatch).
-	linger *time.Timer
+	// linger times the wait of a write nobody waits for (runBatch), lingerFor long.
+	linger    *time.Timer
+	lingerFor time.Duration
 }
 
 // lingerAsync is how long a write that nobody waits for waits for company before it is
@@ -103,7 +104,7 @@ const lingerAsync = 2 * time.Millisecond
 
 // newWriter prepares the writer's statements on c.
 func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*writer, error) {
-	w := &writer{s: s, conn: c, max: maxBatch}
+	w := &writer{s: s, conn: c, max: maxBatch, lingerFor: lingerAsync}
 	err := c.Raw(func(dc any) error {
 		h, ok := dc.(sqlite.HookRegisterer)
 		if !ok {
@@ -213,18 +214,27 @@ func (w *writer) runBatch(first *op) {
 		// Nobody waits for this write (AddAttemptLater): linger a moment so that it shares a
 		// commit with the next write somebody does wait for, such as the next request.
 		if w.linger == nil {
-			w.linger = time.NewTimer(lingerAsync)
+			w.linger = time.NewTimer(w.lingerFor)
 		} else {
-			w.linger.Reset(lingerAsync)
+			w.linger.Reset(w.lingerFor)
 		}
-		select {
-		case o := <-w.s.ops:
-			w.batch = append(w.batch, o)
-			w.linger.Stop()
-		case <-w.linger.C:
-		case <-w.s.quit:
-			w.linger.Stop()
+		// Other writes nobody waits for join it meanwhile; they do not end the wait, or under
+		// load a quarter of the commits would hold attempts only.
+	linger:
+		for len(w.batch) < w.max {
+			select {
+			case o := <-w.s.ops:
+				w.batch = append(w.batch, o)
+				if o.then == nil {
+					break linger
+				}
+			case <-w.linger.C:
+				break linger
+			case <-w.s.quit:
+				break linger
+			}
 		}
+		w.linger.Stop()
 	}
 gather:
 	for len(w.batch) < w.max {
