@@ -3,13 +3,13 @@ package cli
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/hookctl/hookctl/internal/jsontext"
 )
 
 // listen --json prints two events for every request, on the path of every request's CPU, so
 // they are written by appending instead of through encoding/json's reflection. The bytes are
-// the same as json.Marshal's for the same struct (TestEventJSONMatchesMarshal and
-// FuzzAppendJSONString check it), so the struct tags stay the reference.
+// the same as json.Marshal's for the same struct (TestEventJSONMatchesMarshal checks it), so the struct tags stay the reference.
 
 // appendJSON appends the event as json.Marshal would write it.
 func (j *requestEventJSON) appendJSON(b []byte) []byte {
@@ -165,56 +165,5 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendJSONString appends s quoted as encoding/json quotes a string: HTML-safe (<, > and &
-// escaped), invalid UTF-8 replaced by U+FFFD, and U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendJSONString appends s quoted as json.Marshal quotes it.
+func appendJSONString(b []byte, s string) []byte { return jsontext.AppendString(b, s, true) }

@@ -74,19 +74,3 @@ func TestPrinterJSONEvents(t *testing.T) {
 		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
-
-// FuzzAppendJSONString checks appendJSONString against json.Marshal on any string.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "<a href=\"x\">&</a>", "\x00\x01\b\f\n\r\t\x1f\x7f", "é😀\u2028\u2029", "\xff\xfe", "\xe2\x80", "a\\b"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("appendJSONString(%q) = %s, json.Marshal: %s", s, got, want)
-		}
-	})
-}

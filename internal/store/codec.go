@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookctl/hookctl/internal/jsontext"
 	"github.com/hookctl/hookctl/internal/webhook"
 )
 
@@ -32,48 +33,19 @@ func encodeHeaders(h webhook.Headers) string {
 		}
 		b = append(b, '[')
 		if utf8.ValidString(f.Name) && utf8.ValidString(f.Value) {
-			b = appendJSONString(b, f.Name)
+			b = jsontext.AppendString(b, f.Name, false)
 			b = append(b, ',')
-			b = appendJSONString(b, f.Value)
+			b = jsontext.AppendString(b, f.Value, false)
 		} else {
-			b = appendJSONString(b, base64.StdEncoding.EncodeToString([]byte(f.Name)))
+			b = jsontext.AppendString(b, base64.StdEncoding.EncodeToString([]byte(f.Name)), false)
 			b = append(b, ',')
-			b = appendJSONString(b, base64.StdEncoding.EncodeToString([]byte(f.Value)))
+			b = jsontext.AppendString(b, base64.StdEncoding.EncodeToString([]byte(f.Value)), false)
 			b = append(b, `,"`+encodingBase64+`"`...)
 		}
 		b = append(b, ']')
 	}
 	b = append(b, ']')
 	return string(b)
-}
-
-// appendJSONString appends s, which must be valid UTF-8, as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // decodeHeaders parses the JSON text written by encodeHeaders.

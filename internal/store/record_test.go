@@ -325,24 +325,7 @@ func TestMarkDuplicatePlans(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The plan of the INSERT's SELECT, where the lookup is.
-			rows, err := db.Query("EXPLAIN QUERY PLAN "+tc.query[strings.Index(tc.query, "SELECT"):], tc.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			text := strings.Join(plan, "\n")
+			text := queryPlan(t, db, tc.query[strings.Index(tc.query, "SELECT"):], tc.args...)
 			if !strings.Contains(text, "SEARCH requests USING COVERING INDEX "+tc.index) || strings.Contains(text, "TEMP B-TREE") {
 				t.Errorf("plan is not one seek in %s:\n%s", tc.index, text)
 			}

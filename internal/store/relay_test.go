@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -257,21 +258,8 @@ func TestRequestRef(t *testing.T) {
 	}
 	// The lookup uses the partial index.
 	db := rawDB(t, path)
-	rows, err := db.Query("EXPLAIN QUERY PLAN SELECT id FROM requests WHERE ingress_ref = ? AND ingress_ref <> '' ORDER BY id LIMIT 1", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan += detail + "\n"
-	}
-	if !bytes.Contains([]byte(plan), []byte("requests_ingress_ref")) {
+	plan := queryPlan(t, db, "SELECT id FROM requests WHERE ingress_ref = ? AND ingress_ref <> '' ORDER BY id LIMIT 1", "x")
+	if !strings.Contains(plan, "requests_ingress_ref") {
 		t.Errorf("lookup does not use the index:\n%s", plan)
 	}
 }

@@ -523,6 +523,29 @@ func reverse(ids []int64) []int64 {
 	return out
 }
 
+// queryPlan returns the lines of EXPLAIN QUERY PLAN for query.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
+}
+
 // TestListQueryPlan guards the property that keeps List fast on a huge log: it walks the
 // primary key (backwards, or forwards for Oldest) and reaches attempts through the index,
 // never sorting or scanning, with or without filters; a status filter looks at the latest
@@ -567,21 +590,7 @@ func TestListQueryPlan(t *testing.T) {
 				}
 				query, args = q, append(args, more...)
 			}
-			rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			text := strings.Join(plan, "\n")
+			text := queryPlan(t, db, query, args...)
 			t.Logf("plan:\n%s", text)
 			if tc.f.Search != "" {
 				// The full-text index drives: it yields the matching ids in order, between the
