@@ -150,7 +150,7 @@ func (p *printer) print(ev webhook.Event) {
 			a := *ev.Attempt
 			a.Body = nil // headers only: bodies can be large
 			j := attemptEventJSON{Event: "attempt", Method: r.Method, Path: r.URI, attemptJSON: attemptOf(&a)}
-			j.ResponseBody, j.ResponseBodyBase64 = nil, nil
+			j.ResponseBody = nil // attemptOf gives an empty body as ""
 			if ev.Delivery != nil {
 				j.Delivery, j.NextAttemptAt = deliveryJSON(*ev.Delivery)
 			}
