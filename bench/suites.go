@@ -46,8 +46,9 @@ type system struct {
 	procs []*proc
 }
 
-// loadSuites runs the ingress and relay suites: every system at every concurrency level, the
-// order of the systems reversed at every other level so that drift favours none of them.
+// loadSuites runs the ingress and relay suites: every system at every concurrency level, once
+// per round, the order of the systems reversed from one round to the next so that drift
+// favours none of them.
 func (h *harness) loadSuites(ctx context.Context) error {
 	defer h.stopSuite()
 	target, err := h.startTarget(ctx)
