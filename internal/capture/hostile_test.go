@@ -162,6 +162,16 @@ func (e *hostileEnv) recorded(t *testing.T, resp *http.Response) *webhook.Reques
 	return rec
 }
 
+// answered checks that the sender got the target's answer to a body of n bytes (202, "target
+// saw n bytes") and returns the request as logged.
+func (e *hostileEnv) answered(t *testing.T, resp *http.Response, answer []byte, n int) *webhook.Request {
+	t.Helper()
+	if resp.StatusCode != http.StatusAccepted || string(answer) != fmt.Sprintf("target saw %d bytes", n) {
+		t.Fatalf("got %d %q", resp.StatusCode, answer)
+	}
+	return e.recorded(t, resp)
+}
+
 // forwardedOnce checks that rec has one forward attempt, answered by the target with 202.
 func (e *hostileEnv) forwardedOnce(t *testing.T, rec *webhook.Request) {
 	t.Helper()
@@ -305,10 +315,7 @@ func TestHostileInput(t *testing.T) {
 				req.WriteString("\r\n" + body)
 
 				resp, answer, _ := e.raw(t, []byte(req.String()), "POST")
-				if resp.StatusCode != http.StatusAccepted || string(answer) != fmt.Sprintf("target saw %d bytes", len(body)) {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, len(body))
 				if !reflect.DeepEqual(rec.Header, want) {
 					t.Errorf("logged %d header lines, want the %d sent in order and case", len(rec.Header), len(want))
 				}
@@ -368,10 +375,7 @@ func TestHostileInput(t *testing.T) {
 				req, _ := http.NewRequest("POST", e.url+"/utf8", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json; charset=utf-8")
 				resp, answer := e.post(t, req)
-				if resp.StatusCode != http.StatusAccepted || string(answer) != fmt.Sprintf("target saw %d bytes", len(body)) {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, len(body))
 				if !bytes.Equal(rec.Body, body) || rec.BodySize != int64(len(body)) {
 					t.Errorf("logged body %q", rec.Body)
 				}
@@ -409,10 +413,7 @@ func TestHostileInput(t *testing.T) {
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Content-Encoding", "gzip")
 				resp, answer := e.post(t, req)
-				if resp.StatusCode != http.StatusAccepted || string(answer) != fmt.Sprintf("target saw %d bytes", len(body)) {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, len(body))
 				if !bytes.Equal(rec.Body, body) || rec.BodySize != int64(len(body)) || rec.Rejected != "" {
 					t.Errorf("logged %d body bytes (size %d, rejected %q), want the %d compressed bytes", len(rec.Body), rec.BodySize, rec.Rejected, len(body))
 				}
@@ -446,10 +447,7 @@ func TestHostileInput(t *testing.T) {
 			scfg: bounded,
 			run: func(t *testing.T, e *hostileEnv) {
 				resp, answer, _ := e.raw(t, []byte("POST /a%00b?c=%00 HTTP/1.1\r\nHost: hostile\r\nContent-Length: 3\r\n\r\nnul"), "POST")
-				if resp.StatusCode != http.StatusAccepted || string(answer) != "target saw 3 bytes" {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, 3)
 				if rec.URI != "/a%00b?c=%00" || string(rec.Body) != "nul" {
 					t.Errorf("logged %s %q", rec.URI, rec.Body)
 				}
@@ -464,10 +462,7 @@ func TestHostileInput(t *testing.T) {
 			scfg: bounded,
 			run: func(t *testing.T, e *hostileEnv) {
 				resp, answer, _ := e.raw(t, []byte("POST http://elsewhere.test/abs?x=%00 HTTP/1.1\r\nHost: hostile\r\nContent-Length: 3\r\n\r\nabs"), "POST")
-				if resp.StatusCode != http.StatusAccepted || string(answer) != "target saw 3 bytes" {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, 3)
 				if rec.URI != "http://elsewhere.test/abs?x=%00" || string(rec.Body) != "abs" {
 					t.Errorf("logged %s %q", rec.URI, rec.Body)
 				}
@@ -484,10 +479,7 @@ func TestHostileInput(t *testing.T) {
 			run: func(t *testing.T, e *hostileEnv) {
 				const uri = "//caf\xc3\xa9#frag?q=1"
 				resp, answer, _ := e.raw(t, []byte("POST "+uri+" HTTP/1.1\r\nHost: hostile\r\nContent-Length: 2\r\n\r\n//"), "POST")
-				if resp.StatusCode != http.StatusAccepted || string(answer) != "target saw 2 bytes" {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, 2)
 				if rec.URI != uri || string(rec.Body) != "//" {
 					t.Errorf("logged %q %q", rec.URI, rec.Body)
 				}
@@ -530,10 +522,7 @@ func TestHostileInput(t *testing.T) {
 				}
 				io.WriteString(c, "hello")
 				resp, answer := readResponse(t, br, "POST")
-				if resp.StatusCode != http.StatusAccepted || string(answer) != "target saw 5 bytes" {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, 5)
 				if string(rec.Body) != "hello" || rec.Header.Get("Expect") != "100-continue" || rec.Rejected != "" {
 					t.Errorf("logged %q, headers %v, rejected %q", rec.Body, rec.Header, rec.Rejected)
 				}
@@ -602,10 +591,7 @@ func TestHostileInput(t *testing.T) {
 				req, _ := http.NewRequest("OPTIONS", e.url+"/options", nil)
 				req.Header.Set("Access-Control-Request-Method", "POST")
 				resp, answer := e.post(t, req)
-				if resp.StatusCode != http.StatusAccepted || string(answer) != "target saw 0 bytes" {
-					t.Fatalf("got %d %q", resp.StatusCode, answer)
-				}
-				rec := e.recorded(t, resp)
+				rec := e.answered(t, resp, answer, 0)
 				if rec.Method != "OPTIONS" || rec.URI != "/options" || rec.Header.Get("Access-Control-Request-Method") != "POST" {
 					t.Errorf("logged %s %s %v", rec.Method, rec.URI, rec.Header)
 				}
@@ -685,10 +671,7 @@ func deeplyNested(t *testing.T, e *hostileEnv, body []byte) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Stripe-Signature", sr.Header.Get("Stripe-Signature"))
 	resp, answer := e.post(t, req)
-	if resp.StatusCode != http.StatusAccepted || string(answer) != fmt.Sprintf("target saw %d bytes", len(body)) {
-		t.Fatalf("got %d %q", resp.StatusCode, answer)
-	}
-	rec := e.recorded(t, resp)
+	rec := e.answered(t, resp, answer, len(body))
 	if !bytes.Equal(rec.Body, body) {
 		t.Errorf("logged %d body bytes, want the %d sent", len(rec.Body), len(body))
 	}
