@@ -9,104 +9,71 @@ import (
 
 // listen --json prints two events for every request, on the path of every request's CPU, so
 // they are written by appending instead of through encoding/json's reflection. The bytes are
-// the same as json.Marshal's for the same struct (TestEventJSONMatchesMarshal checks it), so the struct tags stay the reference.
+// the same as json.Marshal's for the same struct (TestEventJSONMatchesMarshal checks it), so
+// the struct tags stay the reference.
 
 // appendJSON appends the event as json.Marshal would write it.
 func (j *requestEventJSON) appendJSON(b []byte) []byte {
-	b = append(b, `{"event":`...)
-	b = appendJSONString(b, j.Event)
+	b = appendStringField(b, `{"event":`, j.Event)
 	b = j.summaryJSON.appendFields(append(b, ','))
-	b = append(b, `,"host":`...)
-	b = appendJSONString(b, j.Host)
-	b = append(b, `,"remote_addr":`...)
-	b = appendJSONString(b, j.RemoteAddr)
+	b = appendStringField(b, `,"host":`, j.Host)
+	b = appendStringField(b, `,"remote_addr":`, j.RemoteAddr)
 	return append(b, '}')
 }
 
 // appendFields appends the summary's fields, without braces.
 func (j *summaryJSON) appendFields(b []byte) []byte {
-	b = append(b, `"id":`...)
-	b = strconv.AppendInt(b, j.ID, 10)
-	b = append(b, `,"received_at":`...)
-	b = appendJSONString(b, j.ReceivedAt)
-	b = append(b, `,"method":`...)
-	b = appendJSONString(b, j.Method)
-	b = append(b, `,"path":`...)
-	b = appendJSONString(b, j.Path)
-	b = append(b, `,"provider":`...)
-	b = appendJSONString(b, j.Provider)
-	b = append(b, `,"event_type":`...)
-	b = appendJSONString(b, j.EventType)
-	b = append(b, `,"signature":`...)
-	b = appendJSONString(b, j.Signature)
-	b = append(b, `,"body_size":`...)
-	b = strconv.AppendInt(b, j.BodySize, 10)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(j.Status), 10)
-	b = append(b, `,"duration_ms":`...)
-	b = appendJSONFloat(b, j.DurationMS)
-	b = append(b, `,"error":`...)
-	b = appendJSONString(b, j.Error)
-	b = append(b, `,"rejected":`...)
-	b = strconv.AppendBool(b, j.Rejected)
-	b = append(b, `,"duplicate_of":`...)
-	b = strconv.AppendInt(b, j.DuplicateOf, 10)
-	b = append(b, `,"delivery":`...)
-	b = appendJSONString(b, j.Delivery)
-	b = append(b, `,"next_attempt_at":`...)
-	return appendJSONString(b, j.NextAttemptAt)
+	b = appendIntField(b, `"id":`, j.ID)
+	b = appendStringField(b, `,"received_at":`, j.ReceivedAt)
+	b = appendStringField(b, `,"method":`, j.Method)
+	b = appendStringField(b, `,"path":`, j.Path)
+	b = appendStringField(b, `,"provider":`, j.Provider)
+	b = appendStringField(b, `,"event_type":`, j.EventType)
+	b = appendStringField(b, `,"signature":`, j.Signature)
+	b = appendIntField(b, `,"body_size":`, j.BodySize)
+	b = appendIntField(b, `,"status":`, int64(j.Status))
+	b = appendFloatField(b, `,"duration_ms":`, j.DurationMS)
+	b = appendStringField(b, `,"error":`, j.Error)
+	b = appendBoolField(b, `,"rejected":`, j.Rejected)
+	b = appendIntField(b, `,"duplicate_of":`, j.DuplicateOf)
+	b = appendStringField(b, `,"delivery":`, j.Delivery)
+	return appendStringField(b, `,"next_attempt_at":`, j.NextAttemptAt)
 }
 
 // appendJSON appends the event as json.Marshal would write it.
 func (j *attemptEventJSON) appendJSON(b []byte) []byte {
-	b = append(b, `{"event":`...)
-	b = appendJSONString(b, j.Event)
-	b = append(b, `,"method":`...)
-	b = appendJSONString(b, j.Method)
-	b = append(b, `,"path":`...)
-	b = appendJSONString(b, j.Path)
+	b = appendStringField(b, `{"event":`, j.Event)
+	b = appendStringField(b, `,"method":`, j.Method)
+	b = appendStringField(b, `,"path":`, j.Path)
 	b = j.attemptJSON.appendFields(append(b, ','))
 	if j.Delivery != "" {
-		b = append(b, `,"delivery":`...)
-		b = appendJSONString(b, j.Delivery)
+		b = appendStringField(b, `,"delivery":`, j.Delivery)
 	}
 	if j.NextAttemptAt != "" {
-		b = append(b, `,"next_attempt_at":`...)
-		b = appendJSONString(b, j.NextAttemptAt)
+		b = appendStringField(b, `,"next_attempt_at":`, j.NextAttemptAt)
 	}
 	return append(b, '}')
 }
 
 // appendFields appends the attempt's fields, without braces.
 func (j *attemptJSON) appendFields(b []byte) []byte {
-	b = append(b, `"id":`...)
-	b = strconv.AppendInt(b, j.ID, 10)
-	b = append(b, `,"request_id":`...)
-	b = strconv.AppendInt(b, j.RequestID, 10)
-	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, j.Kind)
-	b = append(b, `,"target":`...)
-	b = appendJSONString(b, j.Target)
-	b = append(b, `,"started_at":`...)
-	b = appendJSONString(b, j.StartedAt)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(j.Status), 10)
-	b = append(b, `,"duration_ms":`...)
-	b = appendJSONFloat(b, j.DurationMS)
-	b = append(b, `,"error":`...)
-	b = appendJSONString(b, j.Error)
+	b = appendIntField(b, `"id":`, j.ID)
+	b = appendIntField(b, `,"request_id":`, j.RequestID)
+	b = appendStringField(b, `,"kind":`, j.Kind)
+	b = appendStringField(b, `,"target":`, j.Target)
+	b = appendStringField(b, `,"started_at":`, j.StartedAt)
+	b = appendIntField(b, `,"status":`, int64(j.Status))
+	b = appendFloatField(b, `,"duration_ms":`, j.DurationMS)
+	b = appendStringField(b, `,"error":`, j.Error)
 	b = append(b, `,"response_headers":`...)
 	b = j.ResponseHeaders.appendJSON(b)
 	if j.ResponseBody != nil {
-		b = append(b, `,"response_body":`...)
-		b = appendJSONString(b, *j.ResponseBody)
+		b = appendStringField(b, `,"response_body":`, *j.ResponseBody)
 	}
 	if j.ResponseBodyBase64 != nil {
-		b = append(b, `,"response_body_base64":`...)
-		b = appendJSONString(b, *j.ResponseBodyBase64)
+		b = appendStringField(b, `,"response_body_base64":`, *j.ResponseBodyBase64)
 	}
-	b = append(b, `,"response_body_size":`...)
-	return strconv.AppendInt(b, j.ResponseBodySize, 10)
+	return appendIntField(b, `,"response_body_size":`, j.ResponseBodySize)
 }
 
 // appendJSON appends the headers as an object of arrays, each name once, in the order in
@@ -146,6 +113,24 @@ func seen(h orderedHeader, name string) bool {
 		}
 	}
 	return false
+}
+
+// appendStringField, appendIntField, appendFloatField and appendBoolField append a field: its
+// key, as json.Marshal writes it with the comma before it when there is one, then its value.
+func appendStringField(b []byte, key, v string) []byte {
+	return appendJSONString(append(b, key...), v)
+}
+
+func appendIntField(b []byte, key string, v int64) []byte {
+	return strconv.AppendInt(append(b, key...), v, 10)
+}
+
+func appendFloatField(b []byte, key string, v float64) []byte {
+	return appendJSONFloat(append(b, key...), v)
+}
+
+func appendBoolField(b []byte, key string, v bool) []byte {
+	return strconv.AppendBool(append(b, key...), v)
 }
 
 // appendJSONFloat appends f as encoding/json writes a float64.
