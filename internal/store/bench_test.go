@@ -177,7 +177,7 @@ func naiveInsert(ctx context.Context, db *sql.DB, r *webhook.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, "INSERT INTO requests ("+requestInsertCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", args...)
+	_, err = db.ExecContext(ctx, insertRequestSQL, args...)
 	return err
 }
 

@@ -103,14 +103,14 @@ func (s *Store) Record(ctx context.Context, r *webhook.Request, o RecordOptions)
 	if err != nil {
 		return nil, fmt.Errorf("insert request: %w", err)
 	}
-	args[len(args)-2] = o.Ref
+	args[argRef] = o.Ref
 	rec := &recordOp{dedupe: o.Dedupe && r.Rejected == "", deliver: o.Deliver, skipDups: o.SkipDuplicates, at: args[0]}
 	if rec.dedupe && r.DeliveryID == "" && len(r.Body) > 0 {
 		h := sha256.New()
 		fmt.Fprintf(h, "%s\n%s\n", r.Method, r.URI)
 		h.Write(r.Body)
 		rec.hash = h.Sum(nil)
-		args[len(args)-1] = rec.hash
+		args[argBodyHash] = rec.hash
 		window := o.DedupeWindow
 		if window <= 0 {
 			window = DefaultDedupeWindow
@@ -172,8 +172,8 @@ func (w *writer) markDuplicate(o *op, id int64) (int64, error) {
 		return 0, nil
 	case rec.hash != nil:
 		r, err = w.exec(w.markByBodyHash, id, rec.hash, rec.since)
-	case o.args[12] != "": // delivery_id
-		r, err = w.exec(w.markByDeliveryID, id, o.args[3], o.args[12])
+	case o.args[argDeliveryID] != "":
+		r, err = w.exec(w.markByDeliveryID, id, o.args[argProvider], o.args[argDeliveryID])
 	default:
 		return 0, nil
 	}

@@ -13,12 +13,21 @@ import (
 	"modernc.org/sqlite"
 )
 
-// Column lists, in schema order. The bodies come last.
+// Column lists for inserts, and the request insert: its id comes last, from nextIDSQL.
 const (
 	requestInsertCols = `received_at, method, uri, provider, event_type, signature, body_size, rejected,
-		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body, ingress_ref, body_hash`
+		proto, host, remote_addr, ingress, delivery_id, signature_reason, headers, body, ingress_ref, body_hash, id`
 	attemptInsertCols = `request_id, kind, target, started_at, duration, status, error,
 		response_body_size, response_headers, response_body`
+
+	insertRequestSQL = "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," + nextIDSQL + ")"
+
+	// nextIDSQL gives a request floor + 1 when the floor of ids never to be given again
+	// (0007_request_ids.sql) is not below the highest id in the log, because the newest
+	// requests were deleted; otherwise NULL, and SQLite gives it max(id) + 1. Two seeks in
+	// cached pages, no write.
+	nextIDSQL = `(SELECT floor + 1 FROM request_id_floor
+		WHERE id = 1 AND floor >= coalesce((SELECT max(id) FROM requests), 0))`
 )
 
 // indexRequestsSQL adds the requests with ids in [?1, ?2] to the full-text index, in one
@@ -123,7 +132,7 @@ func newWriter(ctx context.Context, s *Store, c *sql.Conn, maxBatch int) (*write
 		{&w.begin, "BEGIN IMMEDIATE"},
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
-		{&w.insertRequest, "INSERT INTO requests (" + requestInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+		{&w.insertRequest, insertRequestSQL},
 		{&w.insertAttempt, "INSERT INTO attempts (" + attemptInsertCols + ") VALUES (?,?,?,?,?,?,?,?,?,?)"},
 		{&w.markByDeliveryID, markByDeliveryIDSQL},
 		{&w.markByBodyHash, markByBodyHashSQL},
@@ -500,7 +509,16 @@ func (w *writer) insertAll(args [][]any, ids []int64) error {
 	return nil
 }
 
-// requestArgs encodes r's columns in requestInsertCols order, with no ingress ref or body hash.
+// Positions in requestArgs.
+const (
+	argProvider   = 3
+	argDeliveryID = 12
+	argRef        = 16
+	argBodyHash   = 17
+)
+
+// requestArgs encodes r's columns in requestInsertCols order but the id, with no ingress ref or
+// body hash.
 func requestArgs(r *webhook.Request) ([]any, error) {
 	at, err := timeArg("received_at", r.ReceivedAt)
 	if err != nil {

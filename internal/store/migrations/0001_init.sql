@@ -8,9 +8,12 @@
 -- Column order matters: the columns a list needs come first and the bodies last, so that
 -- listing reads only the local part of each row and never follows a body's (or a large
 -- header block's) overflow pages.
+--
+-- Logs created before 0007 declared the id INTEGER PRIMARY KEY AUTOINCREMENT; 0007 keeps ids
+-- from being reused without it.
 
 CREATE TABLE requests (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, even after a prune
+    id               INTEGER PRIMARY KEY, -- never reused, even after a prune (0007)
     received_at      INTEGER,
     method           TEXT    NOT NULL DEFAULT '',
     uri              TEXT    NOT NULL DEFAULT '',
