@@ -24,6 +24,7 @@ func FuzzInfer(f *testing.F) {
 		{`token=x&command=%2Fhook&payload=%7B%22type%22%3A%22block_actions%22%7D&text=a&text=b`, `a=%zz`},
 		{`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`, `{"a":{"a":{"a":{"a":{}}}}}`},
 		{"", "\xff"},
+		{"{\"\xd7\":{}}", `{"":0,"":{}}`},
 	} {
 		f.Add([]byte(s.a), []byte(s.b))
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -41,6 +42,12 @@ type node struct {
 	name string
 
 	count, null, bools, ints, nums, strs, objs, arrs int
+
+	// present counts the objects that had this field, once each: a key repeated in one object
+	// adds a value (count) but no presence. inObj is the walker's number of the object it was
+	// last seen in.
+	present int
+	inObj   int
 
 	fields map[string]*node
 	elem   *node
@@ -185,7 +192,8 @@ func (n *node) finish() *Shape {
 		sort.Strings(names)
 		s.Fields = make([]*Field, len(names))
 		for i, k := range names {
-			s.Fields[i] = &Field{Name: k, Shape: n.fields[k].finish()}
+			c := n.fields[k]
+			s.Fields[i] = &Field{Name: k, Shape: c.finish(), Present: c.present}
 		}
 	}
 	if n.elem != nil {
@@ -278,6 +286,7 @@ func isTimeName(name string) bool {
 type walker struct {
 	data []byte
 	pos  int
+	objs int // objects entered so far, numbering them for node.inObj
 }
 
 func (w *walker) skipSpace() {
@@ -308,9 +317,11 @@ func (w *walker) str() []byte {
 		i++
 	}
 	w.pos = i + 1
-	if !escaped {
+	if !escaped && utf8.Valid(w.data[start:i]) {
 		return w.data[start:i]
 	}
+	// Decoded as encoding/json decodes it, invalid UTF-8 included (each bad byte becomes
+	// U+FFFD), so that the shape names what a consumer's parser sees.
 	var s string
 	_ = json.Unmarshal(w.data[start-1:i+1], &s)
 	return []byte(s)
@@ -327,12 +338,18 @@ func (w *walker) value(n *node) {
 			w.pos++
 			return
 		}
+		w.objs++
+		obj := w.objs
 		for {
-			key := w.str()
+			f := n.child(w.str())
+			if f.inObj != obj {
+				f.inObj = obj
+				f.present++
+			}
 			w.skipSpace()
 			w.pos++ // ':'
 			w.skipSpace()
-			w.value(n.child(key))
+			w.value(f)
 			w.skipSpace()
 			c := w.data[w.pos]
 			w.pos++

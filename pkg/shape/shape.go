@@ -36,8 +36,8 @@ const (
 // Shape is the inferred shape of the values seen at one position of a set of
 // samples (the root, an object field, or the elements of an array).
 type Shape struct {
-	// Count is how many values were seen here: samples at the root, parent
-	// objects that had the field for a field, elements for array items.
+	// Count is how many values were seen here: samples at the root, the
+	// field's values for a field (see Field.Present), elements for array items.
 	Count int `json:"count"`
 
 	// Counts per kind; they add up to Count.
@@ -50,7 +50,7 @@ type Shape struct {
 	Array   int `json:"array,omitempty"`
 
 	// Fields of the objects seen here, sorted by name. A field whose
-	// Shape.Count equals Object was present in every object: it is required.
+	// Present equals Object was present in every object: it is required.
 	Fields []*Field `json:"fields,omitempty"`
 	// Items is the merged shape of the elements of every array seen here; nil
 	// when every array was empty.
@@ -72,6 +72,9 @@ type Shape struct {
 type Field struct {
 	Name  string `json:"name"`
 	Shape *Shape `json:"shape"`
+	// Present is how many objects had the field. It is Shape.Count unless a key was repeated
+	// within one object: each value counts, the object once.
+	Present int `json:"present"`
 }
 
 // Example is one distinct value and how many times it was seen.
@@ -128,7 +131,7 @@ func (s *Shape) Field(name string) *Shape {
 }
 
 // Required reports whether field f of s was present in every object seen at s.
-func (s *Shape) Required(f *Field) bool { return f.Shape.Count >= s.Object }
+func (s *Shape) Required(f *Field) bool { return f.Present >= s.Object }
 
 // TypeString is a short description of the kinds seen here, such as
 // "string", "integer | null" or "object | string".
@@ -146,6 +149,7 @@ func (s *Shape) TypeString() string {
 // Infer infers one shape from JSON samples, each a complete JSON document.
 func Infer(samples [][]byte) (*Shape, error) {
 	root := newNode("")
+	var w walker // one for all samples, so that its object numbers are never reused
 	for i, data := range samples {
 		if !json.Valid(data) {
 			var v any
@@ -155,7 +159,7 @@ func Infer(samples [][]byte) (*Shape, error) {
 			}
 			return nil, fmt.Errorf("shape: sample %d: invalid JSON: %w", i, err)
 		}
-		w := walker{data: data}
+		w.data, w.pos = data, 0
 		w.skipSpace()
 		w.value(root)
 	}

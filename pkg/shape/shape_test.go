@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -538,5 +539,58 @@ func TestInferFormTwilioSMS(t *testing.T) {
 	}
 	if _, err := InferForm([][]byte{[]byte("a=%zz")}); err == nil || !strings.Contains(err.Error(), "sample 0") {
 		t.Errorf("bad form: %v", err)
+	}
+}
+
+// TestRepeatedAndInvalidKeys checks keys the way a consumer's JSON parser sees them: a key
+// repeated within one object is one field present once, whose type admits every value given
+// (encoding/json keeps the last); a key that is not valid UTF-8 is the key with U+FFFD, the
+// same field as that key written with an escape.
+func TestRepeatedAndInvalidKeys(t *testing.T) {
+	tests := []struct {
+		name     string
+		docs     []string
+		fields   int
+		field    string
+		kinds    []string // sorted
+		present  int
+		required bool
+	}{
+		{"repeated key in one of two objects", []string{`{"a":0,"a":{}}`, `{"b":1}`}, 2, "a", []string{"integer", "object"}, 1, false},
+		{"repeated key in every object", []string{`{"a":0,"a":"x"}`, `{"a":1}`}, 1, "a", []string{"integer", "string"}, 2, true},
+		{"invalid UTF-8 and its escape", []string{"{\"\xd7\":1}", `{"\ufffd":2}`}, 1, "\ufffd", []string{"integer"}, 2, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustInfer(t, tc.docs...)
+			if len(s.Fields) != tc.fields {
+				t.Fatalf("%d fields, want %d", len(s.Fields), tc.fields)
+			}
+			var f *Field
+			for _, g := range s.Fields {
+				if g.Name == tc.field {
+					f = g
+				}
+			}
+			if f == nil {
+				t.Fatalf("no field %q in %v", tc.field, s.Fields)
+			}
+			if got := slices.Sorted(slices.Values(f.Shape.Kinds())); !slices.Equal(got, tc.kinds) {
+				t.Errorf("kinds %q, want %q", got, tc.kinds)
+			}
+			if f.Present != tc.present || s.Required(f) != tc.required {
+				t.Errorf("present %d required %v, want %d %v", f.Present, s.Required(f), tc.present, tc.required)
+			}
+			sch := compileSchema(t, s)
+			for _, d := range tc.docs {
+				inst, err := jsonschema.UnmarshalJSON(strings.NewReader(d))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sch.Validate(inst); err != nil {
+					t.Errorf("%q does not validate against its schema: %v", d, err)
+				}
+			}
+		})
 	}
 }

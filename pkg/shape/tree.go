@@ -39,7 +39,7 @@ func writeChildren(b *strings.Builder, s *Shape, indent string) {
 	}
 	var kids []child
 	for _, f := range s.Fields {
-		kids = append(kids, child{f.Name, f.Shape, percent(f.Shape.Count, s.Object)})
+		kids = append(kids, child{f.Name, f.Shape, percent(f.Present, s.Object)})
 	}
 	if s.Items != nil && s.Items.Count > 0 {
 		kids = append(kids, child{"[]", s.Items, fmt.Sprintf("%d %s", s.Items.Count, plural(s.Items.Count, "item", "items"))})
