@@ -585,7 +585,9 @@ func TestClientRestart(t *testing.T) {
 	if c, _ := local.Count(ctx); c != n {
 		t.Errorf("local log has %d requests, want %d", c, n)
 	}
-	// Live again: the next request gets the target's answer.
+	// Live again once the drain has handed over (until then a request is buffered, 202, to
+	// keep arrival order): the next request gets the target's answer.
+	waitFor(t, ctx, "client live again", func() bool { ss := rl.srv.session(creds.ChannelID); return ss != nil && ss.isLive() })
 	sendNumbered(t, ctx, rl, creds, n, n+1, http.StatusOK)
 }
 
