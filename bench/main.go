@@ -127,14 +127,15 @@ func parseFlags(args []string) (*options, error) {
 
 // harness owns the temporary directory, the binaries and the processes of one run.
 type harness struct {
-	opts   *options
-	dir    string // the temporary directory
-	log    io.Writer
-	ids    atomic.Uint64 // event ids, unique across the run
-	event  *event
-	procs  []*proc // running processes, stopped in reverse order
-	target *proc   // the target of the load suites
-	rep    *report
+	opts    *options
+	dir     string // the temporary directory
+	log     io.Writer
+	ids     atomic.Uint64 // event ids, unique across the run
+	event   *event
+	procs   []*proc // running processes, stopped in reverse order
+	started int     // processes started, which numbers their stdout files
+	target  *proc   // the target of the load suites
+	rep     *report
 }
 
 // run builds everything, runs the selected suites and returns the report, which is non-nil
@@ -231,7 +232,8 @@ func moduleRoot(ctx context.Context) (string, error) {
 
 // start starts a process that stopAll will stop.
 func (h *harness) start(name, bin string, args, env []string) (*proc, error) {
-	p, err := startProc(name, bin, args, env)
+	h.started++
+	p, err := startProc(name, bin, filepath.Join(h.dir, fmt.Sprintf("%s-%d.stdout", name, h.started)), args, env)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,36 +18,49 @@ import (
 // stopTimeout bounds how long a process may take to stop after SIGINT before it is killed.
 const stopTimeout = 15 * time.Second
 
-// proc is a child process under test, with its stdout split into lines and the tail of its
-// stderr kept for error messages.
+// proc is a child process under test. Its stdout goes straight to a file, so that the
+// harness spends nothing on the lines a system prints while it is measured (hookctl listen
+// prints an event per request); the harness reads the file only while it waits for a line.
+// The tail of its stderr is kept for error messages.
 type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	lines chan string   // stdout lines; closed when the process has exited
-	errs  *tailBuffer   // the end of stderr
-	done  chan struct{} // closed when the process has exited
-	err   error         // Wait's result, set before done is closed
+	name string
+	cmd  *exec.Cmd
+	out  *os.File      // stdout, read from where the last waitLine stopped
+	rest []byte        // a line read only in part
+	errs *tailBuffer   // the end of stderr
+	done chan struct{} // closed when the process has exited
+	err  error         // Wait's result, set before done is closed
 }
 
-// startProc starts path with args, in environment env (nil: this process's).
-func startProc(name, path string, args, env []string) (*proc, error) {
+// startProc starts path with args, in environment env (nil: this process's), its stdout
+// written to the file stdout.
+func startProc(name, path, stdout string, args, env []string) (*proc, error) {
+	w, err := os.OpenFile(stdout, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	defer w.Close() // the child has its own copy
+	r, err := os.Open(stdout)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
 	p := &proc{
-		name:  name,
-		lines: make(chan string, 64),
-		errs:  &tailBuffer{max: 16 << 10},
-		done:  make(chan struct{}),
+		name: name,
+		out:  r,
+		errs: &tailBuffer{max: 16 << 10},
+		done: make(chan struct{}),
 	}
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = env
-	p.cmd.Stdout = &lineWriter{out: p.lines}
+	p.cmd.Stdout = w
 	p.cmd.Stderr = p.errs
 	p.cmd.SysProcAttr = procAttr()
 	if err := p.cmd.Start(); err != nil {
+		r.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
-		close(p.lines)
 		close(p.done)
 	}()
 	return p, nil
@@ -77,23 +91,41 @@ func (p *proc) failure(what string) error {
 	return fmt.Errorf("%s: %s; stderr:\n%s", p.name, what, msg)
 }
 
-// waitLine returns the first stdout line for which match is true, within timeout. Lines the
-// process writes faster than they are read may be dropped, so match only lines written while
-// waiting, such as a ready line.
+// linePoll is how often waitLine looks for new output.
+const linePoll = 10 * time.Millisecond
+
+// waitLine returns the first stdout line, after those an earlier waitLine read, for which
+// match is true, within timeout.
 func (p *proc) waitLine(ctx context.Context, timeout time.Duration, match func(string) bool) (string, error) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+	deadline := time.Now().Add(timeout)
+	buf := make([]byte, 32<<10)
 	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				return "", p.failure("no ready line")
+		exited := p.exited() // before reading, so that the last output is read
+		n, err := p.out.Read(buf)
+		p.rest = append(p.rest, buf[:n]...)
+		for {
+			i := bytes.IndexByte(p.rest, '\n')
+			if i < 0 {
+				break
 			}
+			line := string(p.rest[:i])
+			p.rest = p.rest[i+1:]
 			if match(line) {
 				return line, nil
 			}
-		case <-t.C:
+		}
+		switch {
+		case err != nil && !errors.Is(err, io.EOF):
+			return "", fmt.Errorf("%s: read stdout: %w", p.name, err)
+		case n > 0:
+			continue
+		case exited:
+			return "", p.failure("no ready line")
+		case time.Now().After(deadline):
 			return "", p.failure(fmt.Sprintf("not ready after %s", timeout))
+		}
+		select {
+		case <-time.After(linePoll):
 		case <-ctx.Done():
 			return "", ctx.Err()
 		}
@@ -103,6 +135,7 @@ func (p *proc) waitLine(ctx context.Context, timeout time.Duration, match func(s
 // stop sends SIGINT and waits for the process to exit, killing it after stopTimeout. It
 // returns an error when the process had to be killed or exited with a failure.
 func (p *proc) stop() error {
+	defer p.out.Close()
 	if p.exited() {
 		return p.exitErr()
 	}
@@ -125,40 +158,6 @@ func (p *proc) exitErr() error {
 		return nil
 	}
 	return p.failure("exit")
-}
-
-// lineWriter splits what a process writes into lines and hands them to out without ever
-// blocking: lines find out full are dropped. exec.Cmd calls Write from one goroutine.
-type lineWriter struct {
-	out     chan<- string
-	partial []byte
-}
-
-// maxLine is the longest line a lineWriter keeps; longer ones are cut.
-const maxLine = 64 << 10
-
-// Write implements io.Writer.
-func (w *lineWriter) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			if room := maxLine - len(w.partial); room > 0 {
-				w.partial = append(w.partial, b[:min(len(b), room)]...)
-			}
-			break
-		}
-		if len(w.out) < cap(w.out) {
-			line := string(append(w.partial, b[:i]...))
-			select {
-			case w.out <- line:
-			default:
-			}
-		}
-		w.partial = w.partial[:0]
-		b = b[i+1:]
-	}
-	return n, nil
 }
 
 // tailBuffer keeps the last max bytes written to it. It is safe for concurrent use.
