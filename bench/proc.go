@@ -117,12 +117,12 @@ func (p *proc) waitLine(ctx context.Context, timeout time.Duration, match func(s
 		switch {
 		case err != nil && !errors.Is(err, io.EOF):
 			return "", fmt.Errorf("%s: read stdout: %w", p.name, err)
+		case time.Now().After(deadline):
+			return "", p.failure(fmt.Sprintf("not ready after %s", timeout))
 		case n > 0:
 			continue
 		case exited:
 			return "", p.failure("no ready line")
-		case time.Now().After(deadline):
-			return "", p.failure(fmt.Sprintf("not ready after %s", timeout))
 		}
 		select {
 		case <-time.After(linePoll):

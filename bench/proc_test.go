@@ -32,6 +32,11 @@ func TestWaitLine(t *testing.T) {
 			err:    "no ready line",
 		},
 		{
+			name:   "other lines, without end",
+			script: `while :; do echo other; sleep 0.001; done`,
+			err:    "not ready after",
+		},
+		{
 			name:   "a line never printed",
 			script: `exec sleep 5`,
 			err:    "not ready after",
